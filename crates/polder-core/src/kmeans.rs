@@ -1,0 +1,415 @@
+//! k-means in the plane, the way Polis runs it (polismath `clusters.clj`).
+//!
+//! This is Lloyd's algorithm with Polis's particular rules, which matter for
+//! reproducing its groups and for keeping group ids stable over time:
+//! - a fresh start takes the first `k` distinct points as centres;
+//! - a warm start recentres last update's clusters on their members' new
+//!   positions, drops the empty ones, merges identical ones, and splits off
+//!   the most distant point until there are `k` clusters (or as many as
+//!   there are distinct points);
+//! - clusters that end up empty are dropped, so fewer than `k` may remain;
+//! - iteration stops when the sorted centres move by less than 0.01, or
+//!   after `max_iters` further steps;
+//! - centres are weighted means when weights are given.
+//!
+//! linfa-clustering's `KMeans` was considered and does not fit: it has no
+//! sample weights, updates centres by the m_k-means rule, keeps empty
+//! clusters, and panics on a warm start of the wrong shape. The tests below
+//! use it as an oracle where the two agree (unweighted, no empty clusters).
+
+use crate::parallel;
+use rayon::prelude::*;
+use std::collections::HashSet;
+
+/// A cluster of points; `members` index the point slice it was built on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// Stable id; warm starts carry it over, new clusters get max + 1.
+    pub id: u32,
+    /// Weighted mean of the members.
+    pub center: [f64; 2],
+    /// Point indices, ascending.
+    pub members: Vec<u32>,
+}
+
+/// Movement below which Polis considers a clustering settled.
+const SAME_CLUSTERING: f64 = 0.01;
+
+fn distance2(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let dx = a[0] - b[0];
+    let dy = a[1] - b[1];
+    dx * dx + dy * dy
+}
+
+/// Bit pattern of a point for distinctness; -0.0 and 0.0 count as equal.
+fn point_key(p: [f64; 2]) -> (u64, u64) {
+    ((p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits())
+}
+
+/// Number of distinct points, counting no further than `cap`.
+pub fn distinct_points(points: &[[f64; 2]], cap: usize) -> usize {
+    let mut seen = HashSet::new();
+    for &p in points {
+        if seen.len() >= cap {
+            break;
+        }
+        seen.insert(point_key(p));
+    }
+    seen.len()
+}
+
+/// Fresh start: the first `k` distinct points, ids 0, 1, ….
+pub fn first_distinct(points: &[[f64; 2]], k: usize) -> Vec<Cluster> {
+    let mut seen = HashSet::new();
+    let mut clusters = Vec::new();
+    for &p in points {
+        if clusters.len() >= k {
+            break;
+        }
+        if seen.insert(point_key(p)) {
+            clusters.push(Cluster {
+                id: clusters.len() as u32,
+                center: p,
+                members: Vec::new(),
+            });
+        }
+    }
+    clusters
+}
+
+fn weight(weights: Option<&[f64]>, i: u32) -> f64 {
+    weights.map_or(1.0, |w| w[i as usize])
+}
+
+fn weighted_center(points: &[[f64; 2]], weights: Option<&[f64]>, members: &[u32]) -> [f64; 2] {
+    let (mut x, mut y, mut total) = (0.0, 0.0, 0.0);
+    for &m in members {
+        let w = weight(weights, m);
+        x += w * points[m as usize][0];
+        y += w * points[m as usize][1];
+        total += w;
+    }
+    [x / total, y / total]
+}
+
+/// Warm start from last update's clusters, whose `members` have already
+/// been mapped to indices of `points` (members that left are dropped).
+pub fn clean_start(
+    points: &[[f64; 2]],
+    weights: Option<&[f64]>,
+    previous: Vec<Cluster>,
+    k: usize,
+) -> Vec<Cluster> {
+    let max_previous_id = previous.iter().map(|c| c.id).max();
+    let mut clusters: Vec<Cluster> = previous
+        .into_iter()
+        .filter(|c| !c.members.is_empty())
+        .collect();
+    if clusters.is_empty() {
+        if points.is_empty() {
+            return Vec::new();
+        }
+        let members: Vec<u32> = (0..points.len() as u32).collect();
+        return vec![Cluster {
+            id: max_previous_id.map_or(0, |m| m + 1),
+            center: weighted_center(points, weights, &members),
+            members,
+        }];
+    }
+    for c in &mut clusters {
+        c.center = weighted_center(points, weights, &c.members);
+    }
+
+    // Merge clusters whose centres coincide; the bigger one lends its id
+    // (on a tie, the later one, as Polis's `max-key` does).
+    let mut unique: Vec<Cluster> = Vec::with_capacity(clusters.len());
+    for c in clusters {
+        if let Some(same) = unique.iter_mut().find(|u| u.center == c.center) {
+            if c.members.len() >= same.members.len() {
+                same.id = c.id;
+            }
+            same.members.extend(c.members);
+            same.members.sort_unstable();
+        } else {
+            unique.push(c);
+        }
+    }
+    let mut clusters = unique;
+
+    let possible = k.min(distinct_points(points, k));
+    loop {
+        clusters.retain(|c| !c.members.is_empty());
+        for c in &mut clusters {
+            c.center = weighted_center(points, weights, &c.members);
+        }
+        if clusters.len() >= possible {
+            return clusters;
+        }
+        let (dist2, outlier) = most_distal(points, &clusters);
+        if dist2 <= 0.0 {
+            return clusters;
+        }
+        for c in &mut clusters {
+            c.members.retain(|&m| m != outlier);
+        }
+        let id = clusters.iter().map(|c| c.id).max().map_or(0, |m| m + 1);
+        clusters.push(Cluster {
+            id,
+            center: points[outlier as usize],
+            members: vec![outlier],
+        });
+    }
+}
+
+/// The point farthest from its nearest centre (ties: the last such point).
+fn most_distal(points: &[[f64; 2]], clusters: &[Cluster]) -> (f64, u32) {
+    points
+        .par_iter()
+        .with_min_len(parallel::MIN_ITEMS_PER_TASK)
+        .enumerate()
+        .map(|(i, &p)| {
+            let d = clusters
+                .iter()
+                .map(|c| distance2(p, c.center))
+                .fold(f64::INFINITY, f64::min);
+            (d, i as u32)
+        })
+        .reduce(
+            || (f64::NEG_INFINITY, 0),
+            |a, b| {
+                if b.0 > a.0 || (b.0 == a.0 && b.1 > a.1) {
+                    b
+                } else {
+                    a
+                }
+            },
+        )
+}
+
+/// Index (into `clusters`) of the nearest centre; ties go to the last, as
+/// Clojure's `min-key` does.
+#[inline]
+fn nearest(p: [f64; 2], clusters: &[[f64; 2]]) -> usize {
+    let mut best = 0;
+    let mut best_d = f64::INFINITY;
+    for (i, &c) in clusters.iter().enumerate() {
+        let d = distance2(p, c);
+        if d <= best_d {
+            best = i;
+            best_d = d;
+        }
+    }
+    best
+}
+
+/// One assignment + recentring step; returns the surviving clusters (in
+/// the order of `centers`) and each point's index into them.
+fn step(
+    points: &[[f64; 2]],
+    weights: Option<&[f64]>,
+    ids: &[u32],
+    centers: &[[f64; 2]],
+) -> (Vec<u32>, Vec<[f64; 2]>, Vec<u32>) {
+    let assignment: Vec<u32> = points
+        .par_iter()
+        .with_min_len(parallel::MIN_ITEMS_PER_TASK)
+        .map(|&p| nearest(p, centers) as u32)
+        .collect();
+    let k = centers.len();
+    let sums = parallel::sum_rows(points.len(), 4 * k, |range, acc| {
+        for i in range {
+            let c = assignment[i] as usize;
+            let w = weight(weights, i as u32);
+            acc[4 * c] += w * points[i][0];
+            acc[4 * c + 1] += w * points[i][1];
+            acc[4 * c + 2] += w;
+            acc[4 * c + 3] += 1.0;
+        }
+    });
+    let mut new_ids = Vec::with_capacity(k);
+    let mut new_centers = Vec::with_capacity(k);
+    let mut renumber = vec![u32::MAX; k];
+    for c in 0..k {
+        if sums[4 * c + 3] > 0.0 {
+            renumber[c] = new_ids.len() as u32;
+            new_ids.push(ids[c]);
+            new_centers.push([sums[4 * c] / sums[4 * c + 2], sums[4 * c + 1] / sums[4 * c + 2]]);
+        }
+    }
+    let assignment = assignment.into_iter().map(|c| renumber[c as usize]).collect();
+    (new_ids, new_centers, assignment)
+}
+
+fn same_clustering(a: &[[f64; 2]], b: &[[f64; 2]]) -> bool {
+    let sorted = |v: &[[f64; 2]]| {
+        let mut s = v.to_vec();
+        s.sort_by(|p, q| p[0].total_cmp(&q[0]).then(p[1].total_cmp(&q[1])));
+        s
+    };
+    let (a, b) = (sorted(a), sorted(b));
+    a.iter()
+        .zip(&b)
+        .all(|(&p, &q)| distance2(p, q) < SAME_CLUSTERING * SAME_CLUSTERING)
+}
+
+/// Runs k-means from `start` (a fresh or clean start) and returns the
+/// clusters sorted by id, with their members.
+pub fn kmeans(
+    points: &[[f64; 2]],
+    weights: Option<&[f64]>,
+    start: Vec<Cluster>,
+    max_iters: usize,
+) -> Vec<Cluster> {
+    if points.is_empty() || start.is_empty() {
+        return Vec::new();
+    }
+    let mut sorted_start = start;
+    sorted_start.sort_by_key(|c| c.id);
+    let mut ids: Vec<u32> = sorted_start.iter().map(|c| c.id).collect();
+    let mut centers: Vec<[f64; 2]> = sorted_start.iter().map(|c| c.center).collect();
+    let mut remaining = max_iters;
+    loop {
+        let (new_ids, new_centers, assignment) = step(points, weights, &ids, &centers);
+        if remaining == 0 || same_clustering(&centers, &new_centers) {
+            let mut members = vec![Vec::new(); new_ids.len()];
+            for (i, &c) in assignment.iter().enumerate() {
+                members[c as usize].push(i as u32);
+            }
+            return new_ids
+                .into_iter()
+                .zip(new_centers)
+                .zip(members)
+                .map(|((id, center), members)| Cluster {
+                    id,
+                    center,
+                    members,
+                })
+                .collect();
+        }
+        ids = new_ids;
+        centers = new_centers;
+        remaining -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linfa::prelude::*;
+    use linfa_clustering::{KMeans, KMeansInit};
+    use ndarray::Array2;
+    use rand_xoshiro::Xoshiro256Plus;
+    use rand_xoshiro::rand_core::SeedableRng;
+
+    fn blobs() -> Vec<[f64; 2]> {
+        let mut pts = Vec::new();
+        for i in 0..30 {
+            let t = i as f64 * 0.37;
+            pts.push([t.sin() * 0.5, t.cos() * 0.5]);
+            pts.push([5.0 + t.cos() * 0.4, 1.0 + t.sin() * 0.3]);
+            pts.push([-3.0 + (t * 1.3).sin() * 0.6, 4.0 + (t * 0.7).cos() * 0.2]);
+        }
+        pts
+    }
+
+    #[test]
+    fn fresh_start_uses_first_distinct_points() {
+        let pts = [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [-0.0, 0.0], [2.0, 2.0]];
+        let init = first_distinct(&pts, 2);
+        assert_eq!(init.len(), 2);
+        assert_eq!(init[1].center, [1.0, 1.0]);
+        assert_eq!(distinct_points(&pts, 10), 3);
+    }
+
+    #[test]
+    fn agrees_with_linfa_on_unweighted_data() {
+        let pts = blobs();
+        let start = first_distinct(&pts, 3);
+        let ours = kmeans(&pts, None, start.clone(), 100);
+
+        let data = Array2::from_shape_fn((pts.len(), 2), |(i, j)| pts[i][j]);
+        let init = Array2::from_shape_fn((3, 2), |(i, j)| start[i].center[j]);
+        let dataset = DatasetBase::from(data.clone());
+        let model = KMeans::params_with_rng(3, Xoshiro256Plus::seed_from_u64(0))
+            .init_method(KMeansInit::Precomputed(init))
+            .n_runs(1)
+            .max_n_iterations(1000)
+            .tolerance(1e-12)
+            .fit(&dataset)
+            .unwrap();
+        let labels = model.predict(&data);
+        // Same partition: points that linfa puts together, we put together.
+        let mut ours_label = vec![0u32; pts.len()];
+        for c in &ours {
+            for &m in &c.members {
+                ours_label[m as usize] = c.id;
+            }
+        }
+        let theirs: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
+        assert_eq!(
+            crate::stats::adjusted_rand_index(&ours_label, &theirs),
+            1.0
+        );
+        for c in &ours {
+            let lc = model.centroids().row(c.id as usize);
+            assert!((lc[0] - c.center[0]).abs() < 1e-6);
+            assert!((lc[1] - c.center[1]).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn weights_pull_the_center() {
+        let pts = [[0.0, 0.0], [1.0, 0.0]];
+        let start = vec![Cluster {
+            id: 4,
+            center: [0.5, 0.0],
+            members: vec![],
+        }];
+        let c = kmeans(&pts, Some(&[3.0, 1.0]), start, 5);
+        assert_eq!(c[0].id, 4);
+        assert!((c[0].center[0] - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn clean_start_keeps_ids_and_splits_off_distant_points() {
+        let pts = [[0.0, 0.0], [0.1, 0.0], [10.0, 0.0], [10.1, 0.0], [50.0, 0.0]];
+        let previous = vec![
+            Cluster {
+                id: 7,
+                center: [0.0, 0.0],
+                members: vec![0, 1],
+            },
+            Cluster {
+                id: 3,
+                center: [0.0, 0.0],
+                members: vec![2, 3],
+            },
+        ];
+        let start = clean_start(&pts, None, previous, 3);
+        let ids: Vec<u32> = start.iter().map(|c| c.id).collect();
+        assert_eq!(ids, vec![7, 3, 8]);
+        assert_eq!(start[2].center, [50.0, 0.0]);
+        let out = kmeans(&pts, None, start, 20);
+        assert_eq!(out.iter().map(|c| c.id).collect::<Vec<_>>(), vec![3, 7, 8]);
+    }
+
+    #[test]
+    fn identical_previous_centres_merge() {
+        let pts = [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]];
+        let previous = vec![
+            Cluster {
+                id: 0,
+                center: [0.0, 0.0],
+                members: vec![0],
+            },
+            Cluster {
+                id: 1,
+                center: [0.0, 0.0],
+                members: vec![1, 2],
+            },
+        ];
+        let start = clean_start(&pts, None, previous, 2);
+        assert_eq!(start.len(), 1);
+        assert_eq!(start[0].id, 1);
+    }
+}

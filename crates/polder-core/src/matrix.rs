@@ -1,0 +1,542 @@
+//! The sparse participant × statement vote matrix.
+//!
+//! Rows are participants in ascending id order, columns are statements in
+//! ascending id order, so the matrix is the same whatever order the votes
+//! arrived in. Storage is compressed sparse rows with `u32` column indices and
+//! `i8` votes: five bytes a vote plus one offset a participant. Missing cells
+//! ("not seen") are simply absent; nothing dense of size participants ×
+//! statements is ever allocated.
+
+use crate::error::MathError;
+use crate::vote::{ParticipantId, StatementId, Vote, VoteEvent};
+use rayon::prelude::*;
+
+/// Votes packed into one word while the matrix is built:
+/// participant (32 bits) | statement (24 bits) | vote + 1 (8 bits).
+type PackedVote = u64;
+
+fn pack(participant: ParticipantId, statement: StatementId, vote: Vote) -> PackedVote {
+    (u64::from(participant.0) << 32) | (u64::from(statement.0) << 8) | (vote.value() + 1) as u64
+}
+
+fn cell_key(packed: PackedVote) -> u64 {
+    packed >> 8
+}
+
+fn unpack(packed: PackedVote) -> (u32, u32, i8) {
+    (
+        (packed >> 32) as u32,
+        ((packed >> 8) & u64::from(StatementId::MAX)) as u32,
+        (packed & 0xff) as i8 - 1,
+    )
+}
+
+/// Sparse participant × statement matrix of the latest vote in every cell.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VoteMatrix {
+    participants: Vec<ParticipantId>,
+    statements: Vec<StatementId>,
+    row_offsets: Vec<usize>,
+    columns: Vec<u32>,
+    values: Vec<i8>,
+}
+
+/// Collects votes and builds a [`VoteMatrix`]; the last vote pushed for a cell wins.
+///
+/// Use it to stream votes that are already resolved (one current vote per
+/// cell, e.g. from a database) or that arrive in the order they were cast.
+/// Votes pushed in ascending (participant, statement) order skip the sort.
+#[derive(Debug, Default)]
+pub struct VoteMatrixBuilder {
+    packed: Vec<PackedVote>,
+    sorted: bool,
+}
+
+impl VoteMatrixBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        VoteMatrixBuilder {
+            packed: Vec::new(),
+            sorted: true,
+        }
+    }
+
+    /// An empty builder with room for `votes` votes.
+    pub fn with_capacity(votes: usize) -> Self {
+        VoteMatrixBuilder {
+            packed: Vec::with_capacity(votes),
+            sorted: true,
+        }
+    }
+
+    /// Adds one vote; it replaces any vote pushed earlier for the same cell.
+    pub fn push(
+        &mut self,
+        participant: ParticipantId,
+        statement: StatementId,
+        vote: Vote,
+    ) -> Result<(), MathError> {
+        if statement.0 > StatementId::MAX {
+            return Err(MathError::StatementIdTooLarge(statement));
+        }
+        let packed = pack(participant, statement, vote);
+        if let Some(&last) = self.packed.last() {
+            // Equal cells keep `sorted`: the later one wins either way.
+            if cell_key(packed) < cell_key(last) {
+                self.sorted = false;
+            }
+        }
+        self.packed.push(packed);
+        Ok(())
+    }
+
+    /// Number of votes pushed so far (before duplicates are resolved).
+    pub fn len(&self) -> usize {
+        self.packed.len()
+    }
+
+    /// Whether nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.packed.is_empty()
+    }
+
+    /// Resolves duplicates and builds the matrix.
+    pub fn finish(mut self) -> VoteMatrix {
+        if !self.sorted {
+            // Stable, so that among equal cells the push order survives.
+            self.packed.par_sort_by_key(|&p| cell_key(p));
+        }
+        // Keep the last of each run of equal cells.
+        let mut write = 0;
+        for read in 0..self.packed.len() {
+            let current = self.packed[read];
+            if write > 0 && cell_key(self.packed[write - 1]) == cell_key(current) {
+                self.packed[write - 1] = current;
+            } else {
+                self.packed[write] = current;
+                write += 1;
+            }
+        }
+        self.packed.truncate(write);
+        self.packed.shrink_to_fit();
+        VoteMatrix::from_sorted_unique(&self.packed)
+    }
+}
+
+impl VoteMatrix {
+    /// A matrix without votes.
+    pub fn empty() -> Self {
+        VoteMatrix {
+            row_offsets: vec![0],
+            ..Default::default()
+        }
+    }
+
+    /// Builds the matrix from vote events in any order: for every cell the
+    /// latest event wins (see [`VoteEvent`] for ties).
+    pub fn from_events(events: &[VoteEvent]) -> Result<Self, MathError> {
+        let mut order: Vec<&VoteEvent> = events.iter().collect();
+        order.par_sort_unstable_by_key(|e| (e.timestamp, e.participant, e.statement, e.vote));
+        let mut builder = VoteMatrixBuilder::with_capacity(events.len());
+        for event in order {
+            builder.push(event.participant, event.statement, event.vote)?;
+        }
+        Ok(builder.finish())
+    }
+
+    fn from_sorted_unique(packed: &[PackedVote]) -> Self {
+        let mut statement_ids: Vec<u32> = packed.par_iter().with_min_len(crate::parallel::MIN_ITEMS_PER_TASK).map(|&p| unpack(p).1).collect();
+        statement_ids.par_sort_unstable();
+        statement_ids.dedup();
+        let column_of = ColumnLookup::new(&statement_ids);
+
+        let mut participants = Vec::new();
+        let mut row_offsets = vec![0];
+        for (i, &p) in packed.iter().enumerate() {
+            let pid = unpack(p).0;
+            if participants.last() != Some(&ParticipantId(pid)) {
+                if !participants.is_empty() {
+                    row_offsets.push(i);
+                }
+                participants.push(ParticipantId(pid));
+            }
+        }
+        if !participants.is_empty() {
+            row_offsets.push(packed.len());
+        }
+        let columns = packed.par_iter().with_min_len(crate::parallel::MIN_ITEMS_PER_TASK).map(|&p| column_of.get(unpack(p).1)).collect();
+        let values = packed.par_iter().with_min_len(crate::parallel::MIN_ITEMS_PER_TASK).map(|&p| unpack(p).2).collect();
+        VoteMatrix {
+            participants,
+            statements: statement_ids.into_iter().map(StatementId).collect(),
+            row_offsets,
+            columns,
+            values,
+        }
+    }
+
+    /// Number of participant rows (Polis `n`).
+    pub fn n_participants(&self) -> usize {
+        self.participants.len()
+    }
+
+    /// Number of statement columns (Polis `n-cmts`).
+    pub fn n_statements(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Number of non-missing cells.
+    pub fn n_votes(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Participant ids in row order (ascending).
+    pub fn participants(&self) -> &[ParticipantId] {
+        &self.participants
+    }
+
+    /// Statement ids in column order (ascending; Polis `tids`).
+    pub fn statements(&self) -> &[StatementId] {
+        &self.statements
+    }
+
+    /// The row of `participant`, if they have voted.
+    pub fn row_of(&self, participant: ParticipantId) -> Option<usize> {
+        self.participants.binary_search(&participant).ok()
+    }
+
+    /// The column of `statement`, if it has been voted on.
+    pub fn column_of(&self, statement: StatementId) -> Option<usize> {
+        self.statements.binary_search(&statement).ok()
+    }
+
+    /// Columns and export-sign values (-1, 0, 1) of one row, columns ascending.
+    pub fn row(&self, row: usize) -> (&[u32], &[i8]) {
+        let range = self.row_offsets[row]..self.row_offsets[row + 1];
+        (&self.columns[range.clone()], &self.values[range])
+    }
+
+    /// Number of votes in one row.
+    pub fn row_len(&self, row: usize) -> usize {
+        self.row_offsets[row + 1] - self.row_offsets[row]
+    }
+
+    /// The vote in one cell.
+    pub fn get(&self, participant: ParticipantId, statement: StatementId) -> Option<Vote> {
+        let row = self.row_of(participant)?;
+        let column = self.column_of(statement)? as u32;
+        let (columns, values) = self.row(row);
+        let at = columns.binary_search(&column).ok()?;
+        Vote::from_value(i64::from(values[at]))
+    }
+
+    /// Iterates every vote as (participant, statement, vote) in row order.
+    pub fn iter(&self) -> impl Iterator<Item = (ParticipantId, StatementId, Vote)> + '_ {
+        (0..self.n_participants()).flat_map(move |row| {
+            let (columns, values) = self.row(row);
+            columns.iter().zip(values).map(move |(&c, &v)| {
+                let vote = match v {
+                    1 => Vote::Agree,
+                    -1 => Vote::Disagree,
+                    _ => Vote::Pass,
+                };
+                (self.participants[row], self.statements[c as usize], vote)
+            })
+        })
+    }
+
+    /// Heap bytes held by the matrix.
+    pub fn heap_bytes(&self) -> usize {
+        self.participants.capacity() * 4
+            + self.statements.capacity() * 4
+            + self.row_offsets.capacity() * std::mem::size_of::<usize>()
+            + self.columns.capacity() * 4
+            + self.values.capacity()
+    }
+
+    /// A new matrix with `events` applied on top of this one.
+    ///
+    /// The events are taken to be newer than every vote already in the
+    /// matrix; among themselves the latest wins as in [`Self::from_events`].
+    /// The cost is one linear merge over the existing votes.
+    pub fn with_events(&self, events: &[VoteEvent]) -> Result<Self, MathError> {
+        Ok(self.merge(&VoteMatrix::from_events(events)?))
+    }
+
+    /// A new matrix holding the cells of both, `newer` winning where both vote.
+    pub fn merge(&self, newer: &VoteMatrix) -> VoteMatrix {
+        if newer.n_votes() == 0 {
+            return self.clone();
+        }
+        if self.n_votes() == 0 {
+            return newer.clone();
+        }
+        let (statements, old_cols, new_cols) = union_with_maps(&self.statements, &newer.statements);
+        let (participants, old_rows, new_rows) =
+            union_with_maps(&self.participants, &newer.participants);
+        let source = row_sources(participants.len(), &old_rows, &new_rows);
+
+        // Row lengths of the merged matrix.
+        let lengths: Vec<usize> = source
+            .par_iter()
+            .with_min_len(crate::parallel::MIN_ITEMS_PER_TASK)
+            .map(|&(old, new)| {
+                let a = old.map(|r| self.row(r as usize).0);
+                let b = new.map(|r| newer.row(r as usize).0);
+                match (a, b) {
+                    (Some(a), Some(b)) => merged_len(a, &old_cols, b, &new_cols),
+                    (Some(a), None) => a.len(),
+                    (None, Some(b)) => b.len(),
+                    (None, None) => 0,
+                }
+            })
+            .collect();
+        let mut row_offsets = Vec::with_capacity(lengths.len() + 1);
+        let mut total = 0;
+        row_offsets.push(0);
+        for len in &lengths {
+            total += len;
+            row_offsets.push(total);
+        }
+        let mut columns = vec![0u32; total];
+        let mut values = vec![0i8; total];
+
+        // Fill rows in parallel blocks, each writing its own slice.
+        let blocks = crate::parallel::chunks(participants.len());
+        let mut jobs = Vec::with_capacity(blocks.len());
+        let (mut col_rest, mut val_rest) = (&mut columns[..], &mut values[..]);
+        for block in blocks {
+            let len = row_offsets[block.end] - row_offsets[block.start];
+            let (c, cr) = col_rest.split_at_mut(len);
+            let (v, vr) = val_rest.split_at_mut(len);
+            col_rest = cr;
+            val_rest = vr;
+            jobs.push((block, c, v));
+        }
+        jobs.into_par_iter().for_each(|(block, cols, vals)| {
+            let mut at = 0;
+            for row in block {
+                let (old, new) = source[row];
+                let old = old.map(|r| self.row(r as usize)).unwrap_or((&[], &[]));
+                let new = new.map(|r| newer.row(r as usize)).unwrap_or((&[], &[]));
+                at += merge_row(old, &old_cols, new, &new_cols, &mut cols[at..], &mut vals[at..]);
+            }
+        });
+
+        VoteMatrix {
+            participants,
+            statements,
+            row_offsets,
+            columns,
+            values,
+        }
+    }
+}
+
+/// Maps statement ids to columns: a direct table for the common case of
+/// small ids, a binary search otherwise.
+enum ColumnLookup<'a> {
+    Table(Vec<u32>),
+    Search(&'a [u32]),
+}
+
+impl<'a> ColumnLookup<'a> {
+    /// Above this many table slots per known statement the table wastes memory.
+    const MAX_SPARSITY: usize = 64;
+
+    fn new(sorted_ids: &'a [u32]) -> Self {
+        match sorted_ids.last() {
+            Some(&max) if (max as usize) < sorted_ids.len() * Self::MAX_SPARSITY + 1024 => {
+                let mut table = vec![u32::MAX; max as usize + 1];
+                for (column, &id) in sorted_ids.iter().enumerate() {
+                    table[id as usize] = column as u32;
+                }
+                ColumnLookup::Table(table)
+            }
+            _ => ColumnLookup::Search(sorted_ids),
+        }
+    }
+
+    fn get(&self, id: u32) -> u32 {
+        match self {
+            ColumnLookup::Table(table) => table[id as usize],
+            // The ids were collected from the very votes being looked up, so
+            // the search always succeeds; the fallback is never taken.
+            ColumnLookup::Search(ids) => ids.binary_search(&id).unwrap_or_default() as u32,
+        }
+    }
+}
+
+/// Sorted union of two sorted id lists, with the position of each input
+/// element in the union.
+fn union_with_maps<T: Ord + Copy>(a: &[T], b: &[T]) -> (Vec<T>, Vec<u32>, Vec<u32>) {
+    let mut union = Vec::with_capacity(a.len() + b.len());
+    let mut map_a = Vec::with_capacity(a.len());
+    let mut map_b = Vec::with_capacity(b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let take_a = j == b.len() || (i < a.len() && a[i] <= b[j]);
+        let take_b = i == a.len() || (j < b.len() && b[j] <= a[i]);
+        let at = union.len() as u32;
+        if take_a {
+            union.push(a[i]);
+            map_a.push(at);
+            i += 1;
+        }
+        if take_b {
+            if !take_a {
+                union.push(b[j]);
+            }
+            map_b.push(at);
+            j += 1;
+        }
+    }
+    (union, map_a, map_b)
+}
+
+/// For every merged row, the row it comes from in each input.
+fn row_sources(n: usize, old: &[u32], new: &[u32]) -> Vec<(Option<u32>, Option<u32>)> {
+    let mut source = vec![(None, None); n];
+    for (r, &to) in old.iter().enumerate() {
+        source[to as usize].0 = Some(r as u32);
+    }
+    for (r, &to) in new.iter().enumerate() {
+        source[to as usize].1 = Some(r as u32);
+    }
+    source
+}
+
+fn merged_len(a: &[u32], map_a: &[u32], b: &[u32], map_b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (map_a[a[i] as usize], map_b[b[j] as usize]);
+        if x <= y {
+            i += 1;
+        }
+        if y <= x {
+            j += 1;
+        }
+        n += 1;
+    }
+    n + (a.len() - i) + (b.len() - j)
+}
+
+/// Writes the merge of two rows, `new` winning on equal columns; returns the length.
+fn merge_row(
+    old: (&[u32], &[i8]),
+    map_old: &[u32],
+    new: (&[u32], &[i8]),
+    map_new: &[u32],
+    cols: &mut [u32],
+    vals: &mut [i8],
+) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < old.0.len() || j < new.0.len() {
+        let x = old.0.get(i).map(|&c| map_old[c as usize]);
+        let y = new.0.get(j).map(|&c| map_new[c as usize]);
+        match (x, y) {
+            (Some(x), Some(y)) if x < y => {
+                cols[n] = x;
+                vals[n] = old.1[i];
+                i += 1;
+            }
+            (Some(x), Some(y)) if x == y => {
+                cols[n] = y;
+                vals[n] = new.1[j];
+                i += 1;
+                j += 1;
+            }
+            (_, Some(y)) => {
+                cols[n] = y;
+                vals[n] = new.1[j];
+                j += 1;
+            }
+            (Some(x), None) => {
+                cols[n] = x;
+                vals[n] = old.1[i];
+                i += 1;
+            }
+            (None, None) => break,
+        }
+        n += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(p: u32, s: u32, v: Vote, t: i64) -> VoteEvent {
+        VoteEvent {
+            participant: ParticipantId(p),
+            statement: StatementId(s),
+            vote: v,
+            timestamp: t,
+        }
+    }
+
+    #[test]
+    fn latest_vote_wins_and_order_is_canonical() {
+        let events = vec![
+            ev(7, 3, Vote::Agree, 10),
+            ev(2, 9, Vote::Pass, 5),
+            ev(7, 3, Vote::Disagree, 20),
+            ev(2, 3, Vote::Agree, 1),
+        ];
+        let m = VoteMatrix::from_events(&events).unwrap();
+        assert_eq!(m.participants(), &[ParticipantId(2), ParticipantId(7)]);
+        assert_eq!(m.statements(), &[StatementId(3), StatementId(9)]);
+        assert_eq!(m.n_votes(), 3);
+        assert_eq!(
+            m.get(ParticipantId(7), StatementId(3)),
+            Some(Vote::Disagree)
+        );
+        let mut reversed = events.clone();
+        reversed.reverse();
+        assert_eq!(m, VoteMatrix::from_events(&reversed).unwrap());
+    }
+
+    #[test]
+    fn equal_timestamps_resolve_without_regard_to_input_order() {
+        let a = vec![ev(1, 1, Vote::Disagree, 5), ev(1, 1, Vote::Agree, 5)];
+        let b = vec![ev(1, 1, Vote::Agree, 5), ev(1, 1, Vote::Disagree, 5)];
+        let ma = VoteMatrix::from_events(&a).unwrap();
+        assert_eq!(ma, VoteMatrix::from_events(&b).unwrap());
+        assert_eq!(ma.get(ParticipantId(1), StatementId(1)), Some(Vote::Agree));
+    }
+
+    #[test]
+    fn merge_equals_building_from_all_events() {
+        let first = vec![
+            ev(1, 10, Vote::Agree, 1),
+            ev(3, 30, Vote::Disagree, 2),
+            ev(3, 10, Vote::Pass, 3),
+        ];
+        let second = vec![
+            ev(2, 20, Vote::Agree, 4),
+            ev(3, 10, Vote::Agree, 5),
+            ev(1, 5, Vote::Disagree, 6),
+        ];
+        let merged = VoteMatrix::from_events(&first)
+            .unwrap()
+            .with_events(&second)
+            .unwrap();
+        let mut all = first.clone();
+        all.extend(second);
+        assert_eq!(merged, VoteMatrix::from_events(&all).unwrap());
+    }
+
+    #[test]
+    fn statement_ids_beyond_the_packing_limit_are_refused() {
+        let err = VoteMatrix::from_events(&[ev(1, StatementId::MAX + 1, Vote::Agree, 0)]);
+        assert!(matches!(err, Err(MathError::StatementIdTooLarge(_))));
+    }
+
+    #[test]
+    fn sparse_statement_ids_use_the_search_lookup() {
+        let events = vec![ev(1, 0, Vote::Agree, 0), ev(1, 9_000_000, Vote::Pass, 0)];
+        let m = VoteMatrix::from_events(&events).unwrap();
+        assert_eq!(m.get(ParticipantId(1), StatementId(9_000_000)), Some(Vote::Pass));
+    }
+}

@@ -1,0 +1,136 @@
+//! Command-line interface.
+
+use crate::analyze::{self, Mode, OutputFormat};
+use crate::fidelity;
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use polder_core::MathConfig;
+use polder_core::replay::Batching;
+use std::path::PathBuf;
+
+/// polder: find the opinion groups in a conversation, what each group stands
+/// for and what all groups share.
+#[derive(Debug, Parser)]
+#[command(name = "polder", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse a conversation from files and print the report.
+    Analyze(AnalyzeArgs),
+    /// Compare polder with the real Polis results in the fixtures and write the fidelity table.
+    Fidelity(FidelityArgs),
+}
+
+/// Arguments of `polder analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// A Polis export directory (votes.csv, comments.csv) or a directory with
+    /// votes.json and comments.json in the shape the Polis API returns.
+    pub path: PathBuf,
+    /// `json`: the native polder report; `pca2`: the Polis math-pca2 view;
+    /// `text`: a readable summary.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    pub format: OutputFormat,
+    /// Write the report here instead of to standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Seed of the PCA start vector (only a fresh start uses it).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// How to feed the votes to the engine. `history` (default) replays the
+    /// timestamped votes in time windows, carrying the state from update to
+    /// update as Polis's math worker does; `once` analyses the final votes in
+    /// one from-scratch update.
+    #[arg(long, value_enum, default_value_t = ModeArg::History)]
+    pub mode: ModeArg,
+    /// Window of one update in `history` mode (e.g. 10s, 10m, 1h).
+    #[arg(long, default_value = "10s", value_parser = crate::duration::parse_millis)]
+    pub window: i64,
+    /// In `history` mode, re-initialise the groups after a pause in voting
+    /// longer than this, as Polis's math worker does when it reloads a quiet
+    /// conversation (`never` to keep every update's state).
+    #[arg(long, default_value = "1d", value_parser = parse_gap)]
+    pub restart_after: Option<i64>,
+}
+
+fn parse_gap(text: &str) -> Result<Option<i64>, String> {
+    if text == "never" {
+        Ok(None)
+    } else {
+        crate::duration::parse_millis(text).map(Some)
+    }
+}
+
+/// How `analyze` feeds votes to the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Replay the vote history in time windows.
+    History,
+    /// One update over the final votes.
+    Once,
+}
+
+/// Arguments of `polder fidelity`.
+#[derive(Debug, Args)]
+pub struct FidelityArgs {
+    /// The fixtures directory (holding `polis-math/` and `opendata/`).
+    #[arg(long, default_value = "../shared/fixtures")]
+    pub fixtures: PathBuf,
+    /// Write the Markdown table into this file between the fidelity markers.
+    #[arg(long)]
+    pub write: Option<PathBuf>,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Analyze(args) => {
+            let config = MathConfig {
+                seed: args.seed,
+                ..MathConfig::default()
+            };
+            let mode = match args.mode {
+                ModeArg::History => Mode::History(
+                    Batching::Window {
+                        millis: args.window,
+                    },
+                    polder_core::replay::Restarts {
+                        before_last: false,
+                        after_gap_ms: args.restart_after,
+                    },
+                ),
+                ModeArg::Once => Mode::Once,
+            };
+            let conversation = polder_formats::read_conversation(&args.path)?;
+            let result = analyze::analyze(&conversation, &config, mode, true)?;
+            let rendered = analyze::render(&conversation, &result, args.format)?;
+            match &args.output {
+                Some(path) => std::fs::write(path, rendered)
+                    .with_context(|| format!("{}: cannot write the report", path.display()))?,
+                None => {
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(rendered.as_bytes())
+                        .and_then(|_| out.flush())
+                        .context("cannot write the report to standard output")?;
+                }
+            }
+            Ok(())
+        }
+        Command::Fidelity(args) => {
+            let rows = fidelity::run_all(&args.fixtures)?;
+            let table = fidelity::markdown(&rows);
+            match &args.write {
+                Some(path) => fidelity::write_into(path, &table)?,
+                None => print!("{table}"),
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The `polder` command-line tool, as a library so that its pieces can be
+//! tested and benchmarked.
+
+pub mod analyze;
+pub mod cli;
+pub mod duration;
+pub mod fidelity;
+pub mod progress;
+pub mod text;
