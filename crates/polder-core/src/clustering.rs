@@ -134,8 +134,12 @@ pub fn silhouette(points: &[[f64; 2]], clusters: &[Cluster]) -> f64 {
             let b = clusters
                 .iter()
                 .filter(|c| c.id != own.id && !c.members.is_empty())
-                .map(|c| c.members.iter().map(|&o| dist(m, o)).sum::<f64>() / c.members.len() as f64)
-                .fold(None, |best: Option<f64>, d| Some(best.map_or(d, |b| b.min(d))));
+                .map(|c| {
+                    c.members.iter().map(|&o| dist(m, o)).sum::<f64>() / c.members.len() as f64
+                })
+                .fold(None, |best: Option<f64>, d| {
+                    Some(best.map_or(d, |b| b.min(d)))
+                });
             if let Some(b) = b {
                 let denom = a.max(b);
                 if denom > 0.0 {
@@ -167,9 +171,7 @@ pub(crate) fn select_groups(
     base_ids: &[u32],
     previous: &BTreeMap<u32, Vec<StoredCluster<u32>>>,
     smoother: KSmoother,
-    max_k: usize,
-    iters: usize,
-    buffer: u32,
+    config: &crate::config::MathConfig,
 ) -> GroupSelection {
     let mut clusterings = BTreeMap::new();
     let mut silhouettes = BTreeMap::new();
@@ -181,12 +183,12 @@ pub(crate) fn select_groups(
             chosen_k: None,
         };
     }
-    for k in 2..=max_group_k(centers.len(), max_k) {
+    for k in 2..=max_group_k(centers.len(), config.max_k) {
         let prev = previous
             .get(&(k as u32))
             .map(|s| to_point_clusters(s, base_ids))
             .unwrap_or_default();
-        let clusters = warm_kmeans(centers, Some(weights), prev, k, iters);
+        let clusters = warm_kmeans(centers, Some(weights), prev, k, config.group_iters);
         silhouettes.insert(k as u32, silhouette(centers, &clusters));
         clusterings.insert(k as u32, clusters);
     }
@@ -206,7 +208,7 @@ pub(crate) fn select_groups(
             chosen_k: None,
         };
     };
-    let smoother = smoother.next(this_k, buffer);
+    let smoother = smoother.next(this_k, config.group_k_buffer);
     // Polis would fail if the smoothed k is no longer possible; polder shows
     // the silhouette winner in that case.
     let chosen = smoother

@@ -95,9 +95,15 @@ pub fn update_observed(
 ) -> Result<Update, MathError> {
     config.validate()?;
     on_stage(Stage::Counts);
-    let statement_info: Vec<StatementInfo> =
-        matrix.statements().iter().map(|&s| catalog.get(s)).collect();
-    let live: Vec<bool> = statement_info.iter().map(|s| !s.is_moderated_out()).collect();
+    let statement_info: Vec<StatementInfo> = matrix
+        .statements()
+        .iter()
+        .map(|&s| catalog.get(s))
+        .collect();
+    let live: Vec<bool> = statement_info
+        .iter()
+        .map(|s| !s.is_moderated_out())
+        .collect();
     let moderated_out: Vec<bool> = live.iter().map(|l| !l).collect();
 
     // Counts over all participants: the centre of the geometry and the consensus.
@@ -116,8 +122,12 @@ pub fn update_observed(
     let columns = ColumnModel { center, live };
 
     on_stage(Stage::Participation);
-    let in_conv =
-        participation::in_conversation(matrix, &previous.in_conv, config.min_votes, config.greedy_n);
+    let in_conv = participation::in_conversation(
+        matrix,
+        &previous.in_conv,
+        config.min_votes,
+        config.greedy_n,
+    );
 
     let start = previous
         .components
@@ -162,9 +172,7 @@ pub fn update_observed(
         &base_ids,
         &previous.group_clusterings,
         previous.k_smoother,
-        config.max_k,
-        config.group_iters,
-        config.group_k_buffer,
+        config,
     );
     let chosen = selection
         .chosen_k
@@ -204,7 +212,11 @@ pub fn update_observed(
             id: c.id,
             center: c.center,
             base_clusters: c.members.iter().map(|&b| base_ids[b as usize]).collect(),
-            size: c.members.iter().map(|&b| base[b as usize].members.len()).sum(),
+            size: c
+                .members
+                .iter()
+                .map(|&b| base[b as usize].members.len())
+                .sum(),
         })
         .collect();
 
@@ -279,7 +291,11 @@ pub fn update_observed(
             .map(|c| BaseCluster {
                 id: c.id,
                 center: c.center,
-                members: c.members.iter().map(|&m| clustered_rows[m as usize]).collect(),
+                members: c
+                    .members
+                    .iter()
+                    .map(|&m| clustered_rows[m as usize])
+                    .collect(),
             })
             .collect(),
         group_clusterings: selection.clusterings,

@@ -233,10 +233,16 @@ fn step(
         if sums[4 * c + 3] > 0.0 {
             renumber[c] = new_ids.len() as u32;
             new_ids.push(ids[c]);
-            new_centers.push([sums[4 * c] / sums[4 * c + 2], sums[4 * c + 1] / sums[4 * c + 2]]);
+            new_centers.push([
+                sums[4 * c] / sums[4 * c + 2],
+                sums[4 * c + 1] / sums[4 * c + 2],
+            ]);
         }
     }
-    let assignment = assignment.into_iter().map(|c| renumber[c as usize]).collect();
+    let assignment = assignment
+        .into_iter()
+        .map(|c| renumber[c as usize])
+        .collect();
     (new_ids, new_centers, assignment)
 }
 
@@ -346,10 +352,7 @@ mod tests {
             }
         }
         let theirs: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
-        assert_eq!(
-            crate::stats::adjusted_rand_index(&ours_label, &theirs),
-            1.0
-        );
+        assert_eq!(crate::stats::adjusted_rand_index(&ours_label, &theirs), 1.0);
         for c in &ours {
             let lc = model.centroids().row(c.id as usize);
             assert!((lc[0] - c.center[0]).abs() < 1e-6);
@@ -372,7 +375,13 @@ mod tests {
 
     #[test]
     fn clean_start_keeps_ids_and_splits_off_distant_points() {
-        let pts = [[0.0, 0.0], [0.1, 0.0], [10.0, 0.0], [10.1, 0.0], [50.0, 0.0]];
+        let pts = [
+            [0.0, 0.0],
+            [0.1, 0.0],
+            [10.0, 0.0],
+            [10.1, 0.0],
+            [50.0, 0.0],
+        ];
         let previous = vec![
             Cluster {
                 id: 7,

@@ -145,7 +145,11 @@ impl VoteMatrix {
     }
 
     fn from_sorted_unique(packed: &[PackedVote]) -> Self {
-        let mut statement_ids: Vec<u32> = packed.par_iter().with_min_len(crate::parallel::MIN_ITEMS_PER_TASK).map(|&p| unpack(p).1).collect();
+        let mut statement_ids: Vec<u32> = packed
+            .par_iter()
+            .with_min_len(crate::parallel::MIN_ITEMS_PER_TASK)
+            .map(|&p| unpack(p).1)
+            .collect();
         statement_ids.par_sort_unstable();
         statement_ids.dedup();
         let column_of = ColumnLookup::new(&statement_ids);
@@ -164,8 +168,16 @@ impl VoteMatrix {
         if !participants.is_empty() {
             row_offsets.push(packed.len());
         }
-        let columns = packed.par_iter().with_min_len(crate::parallel::MIN_ITEMS_PER_TASK).map(|&p| column_of.get(unpack(p).1)).collect();
-        let values = packed.par_iter().with_min_len(crate::parallel::MIN_ITEMS_PER_TASK).map(|&p| unpack(p).2).collect();
+        let columns = packed
+            .par_iter()
+            .with_min_len(crate::parallel::MIN_ITEMS_PER_TASK)
+            .map(|&p| column_of.get(unpack(p).1))
+            .collect();
+        let values = packed
+            .par_iter()
+            .with_min_len(crate::parallel::MIN_ITEMS_PER_TASK)
+            .map(|&p| unpack(p).2)
+            .collect();
         VoteMatrix {
             participants,
             statements: statement_ids.into_iter().map(StatementId).collect(),
@@ -319,7 +331,14 @@ impl VoteMatrix {
                 let (old, new) = source[row];
                 let old = old.map(|r| self.row(r as usize)).unwrap_or((&[], &[]));
                 let new = new.map(|r| newer.row(r as usize)).unwrap_or((&[], &[]));
-                at += merge_row(old, &old_cols, new, &new_cols, &mut cols[at..], &mut vals[at..]);
+                at += merge_row(
+                    old,
+                    &old_cols,
+                    new,
+                    &new_cols,
+                    &mut cols[at..],
+                    &mut vals[at..],
+                );
             }
         });
 
@@ -537,6 +556,9 @@ mod tests {
     fn sparse_statement_ids_use_the_search_lookup() {
         let events = vec![ev(1, 0, Vote::Agree, 0), ev(1, 9_000_000, Vote::Pass, 0)];
         let m = VoteMatrix::from_events(&events).unwrap();
-        assert_eq!(m.get(ParticipantId(1), StatementId(9_000_000)), Some(Vote::Pass));
+        assert_eq!(
+            m.get(ParticipantId(1), StatementId(9_000_000)),
+            Some(Vote::Pass)
+        );
     }
 }

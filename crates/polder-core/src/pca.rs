@@ -295,10 +295,7 @@ pub fn project_statements(
             } else {
                 0.0
             };
-            [
-                scale * x * components[0][c],
-                scale * x * components[1][c],
-            ]
+            [scale * x * components[0][c], scale * x * components[1][c]]
         })
         .collect();
     let extremity = projections

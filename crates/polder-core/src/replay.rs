@@ -87,9 +87,10 @@ pub fn replay(
     let mut last = None;
     for (i, batch) in parts.iter().enumerate() {
         matrix = matrix.with_events(batch)?;
-        let gap = i > 0 && restarts.after_gap_ms.is_some_and(|g| {
-            batch[0].timestamp - parts[i - 1][parts[i - 1].len() - 1].timestamp > g
-        });
+        let gap = i > 0
+            && restarts.after_gap_ms.is_some_and(|g| {
+                batch[0].timestamp - parts[i - 1][parts[i - 1].len() - 1].timestamp > g
+            });
         if gap || (restarts.before_last && i + 1 == parts.len()) {
             state = state.after_restart();
         }

@@ -71,22 +71,26 @@ impl Tally {
         bucket_of: impl Fn(usize) -> Option<usize> + Sync,
     ) -> Tally {
         let n_columns = matrix.n_statements();
-        let raw = parallel::count_rows(matrix.n_participants(), n_buckets * n_columns * 3, |rows, acc| {
-            for row in rows {
-                let Some(b) = bucket_of(row) else { continue };
-                let base = b * n_columns;
-                let (cols, vals) = matrix.row(row);
-                for (&c, &v) in cols.iter().zip(vals) {
-                    let cell = 3 * (base + c as usize);
-                    acc[cell + 2] += 1;
-                    match v {
-                        1 => acc[cell] += 1,
-                        -1 => acc[cell + 1] += 1,
-                        _ => {}
+        let raw = parallel::count_rows(
+            matrix.n_participants(),
+            n_buckets * n_columns * 3,
+            |rows, acc| {
+                for row in rows {
+                    let Some(b) = bucket_of(row) else { continue };
+                    let base = b * n_columns;
+                    let (cols, vals) = matrix.row(row);
+                    for (&c, &v) in cols.iter().zip(vals) {
+                        let cell = 3 * (base + c as usize);
+                        acc[cell + 2] += 1;
+                        match v {
+                            1 => acc[cell] += 1,
+                            -1 => acc[cell + 1] += 1,
+                            _ => {}
+                        }
                     }
                 }
-            }
-        });
+            },
+        );
         Tally {
             n_columns,
             cells: raw

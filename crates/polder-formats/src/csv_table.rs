@@ -99,7 +99,9 @@ fn csv_error(path: &Path, e: &csv::Error) -> FormatError {
         } => format!(
             "record has {len} fields but the header has {expected_len} (truncated or malformed line)"
         ),
-        csv::ErrorKind::Io(io) => return FormatError::io(path, std::io::Error::new(io.kind(), io.to_string())),
+        csv::ErrorKind::Io(io) => {
+            return FormatError::io(path, std::io::Error::new(io.kind(), io.to_string()));
+        }
         _ => e.to_string(),
     };
     FormatError::Malformed {
@@ -124,7 +126,12 @@ impl Row<'_> {
     }
 
     pub(crate) fn error(&self, column: usize, message: impl Into<String>) -> FormatError {
-        FormatError::invalid(self.table.path(), self.line, self.field_name(column), message)
+        FormatError::invalid(
+            self.table.path(),
+            self.line,
+            self.field_name(column),
+            message,
+        )
     }
 
     /// Parses a column as an integer.

@@ -38,10 +38,7 @@ pub fn read(dir: &Path) -> Result<Conversation, FormatError> {
             &votes_path,
             lines[i],
             "comment-id",
-            format!(
-                "statement {} is not in comments.csv",
-                votes[i].statement
-            ),
+            format!("statement {} is not in comments.csv", votes[i].statement),
         )
     })?;
     let mut conversation = Conversation {
@@ -85,7 +82,10 @@ pub fn read_comments(path: &Path) -> Result<Vec<Statement>, FormatError> {
     while let Some(row) = table.next_row()? {
         let sid: u32 = row.int(id)?;
         if sid > StatementId::MAX {
-            return Err(row.error(id, format!("statement id {sid} is above the limit {}", StatementId::MAX)));
+            return Err(row.error(
+                id,
+                format!("statement id {sid} is above the limit {}", StatementId::MAX),
+            ));
         }
         let moderation = match row.optional_int::<i64>(moderated)? {
             None => Moderation::Unmoderated,
@@ -127,7 +127,10 @@ pub fn read_comments(path: &Path) -> Result<Vec<Statement>, FormatError> {
                 path,
                 second,
                 "comment-id",
-                format!("statement {} appears twice (also on line {first})", pair[0].0.id),
+                format!(
+                    "statement {} appears twice (also on line {first})",
+                    pair[0].0.id
+                ),
             ));
         }
     }
@@ -156,12 +159,15 @@ pub fn read_votes(path: &Path) -> Result<(Vec<VoteEvent>, Vec<u64>), FormatError
         };
         let sid: u32 = row.int(statement)?;
         if sid > StatementId::MAX {
-            return Err(row.error(statement, format!("statement id {sid} is above the limit {}", StatementId::MAX)));
+            return Err(row.error(
+                statement,
+                format!("statement id {sid} is above the limit {}", StatementId::MAX),
+            ));
         }
         let ts = match timestamp {
-            Some(_) => row.optional_int(timestamp)?.ok_or_else(|| {
-                row.error(timestamp.unwrap_or(vote), "value is missing")
-            })?,
+            Some(_) => row
+                .optional_int(timestamp)?
+                .ok_or_else(|| row.error(timestamp.unwrap_or(vote), "value is missing"))?,
             None => row.line() as i64,
         };
         votes.push(VoteEvent {
@@ -236,7 +242,10 @@ mod tests {
     fn reads_a_small_export() {
         let d = dir_with(&[
             ("comments.csv", COMMENTS),
-            ("votes.csv", b"timestamp,datetime,comment-id,voter-id,vote\n5,x,0,3,1\n6,x,1,3,-1\n"),
+            (
+                "votes.csv",
+                b"timestamp,datetime,comment-id,voter-id,vote\n5,x,0,3,1\n6,x,1,3,-1\n",
+            ),
         ]);
         let c = read(d.path()).unwrap();
         assert_eq!(c.statements.len(), 2);
@@ -256,7 +265,10 @@ mod tests {
     #[test]
     fn unknown_statement_is_refused() {
         let e = err_of(b"timestamp,datetime,comment-id,voter-id,vote\n5,x,9,3,1\n");
-        assert!(e.contains("line 2: field `comment-id`: statement 9 is not in comments.csv"), "{e}");
+        assert!(
+            e.contains("line 2: field `comment-id`: statement 9 is not in comments.csv"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -272,7 +284,8 @@ mod tests {
         assert!(err_of(b"").contains("votes.csv: file is empty"));
         let e = err_of(b"timestamp,datetime,comment-id,voter-id,vote\n5,x,0,3,1\n6,x,1\n");
         assert!(e.contains("line 3") && e.contains("truncated"), "{e}");
-        let e = err_of(b"timestamp,datetime,comment-id,voter-id,vote\n5,x,0,3,1\n6,\xff\xfe,1,3,1\n");
+        let e =
+            err_of(b"timestamp,datetime,comment-id,voter-id,vote\n5,x,0,3,1\n6,\xff\xfe,1,3,1\n");
         assert!(e.contains("line 3") && e.contains("UTF-8"), "{e}");
     }
 

@@ -160,8 +160,14 @@ fn id_field<T: TryFrom<i64>>(
     keys: &[&str],
 ) -> Result<T, FormatError> {
     let n = int_field(path, line, value, keys, true)?.unwrap_or_default();
-    T::try_from(n)
-        .map_err(|_| FormatError::invalid(path, line, keys[0], format!("`{n}` is out of range for an id")))
+    T::try_from(n).map_err(|_| {
+        FormatError::invalid(
+            path,
+            line,
+            keys[0],
+            format!("`{n}` is out of range for an id"),
+        )
+    })
 }
 
 /// Reads `comments.json`.
@@ -171,12 +177,22 @@ pub fn read_comments(path: &Path) -> Result<Vec<Statement>, FormatError> {
     for (value, line) in array_elements(path, &text)? {
         let id: u32 = id_field(path, line, &value, &["tid", "statement_id"])?;
         if id > StatementId::MAX {
-            return Err(FormatError::invalid(path, line, "tid", format!("statement id {id} is above the limit {}", StatementId::MAX)));
+            return Err(FormatError::invalid(
+                path,
+                line,
+                "tid",
+                format!("statement id {id} is above the limit {}", StatementId::MAX),
+            ));
         }
         let moderation = match int_field(path, line, &value, &["mod", "moderated"], false)? {
             None => Moderation::Unmoderated,
             Some(m) => Moderation::from_polis(m).ok_or_else(|| {
-                FormatError::invalid(path, line, "mod", format!("`{m}` is not a moderation state (-1, 0 or 1)"))
+                FormatError::invalid(
+                    path,
+                    line,
+                    "mod",
+                    format!("`{m}` is not a moderation state (-1, 0 or 1)"),
+                )
             })?,
         };
         let flag = |k: &str| value.get(k).and_then(Value::as_bool).unwrap_or(false);
@@ -195,7 +211,10 @@ pub fn read_comments(path: &Path) -> Result<Vec<Statement>, FormatError> {
                 moderation,
                 is_meta: flag("is_meta"),
                 is_seed: flag("is_seed"),
-                language: value.get("lang").and_then(Value::as_str).map(str::to_string),
+                language: value
+                    .get("lang")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             },
             line,
         ));
@@ -223,11 +242,24 @@ pub fn read_votes(path: &Path) -> Result<(Vec<VoteEvent>, Vec<u64>), FormatError
     for (value, line) in array_elements(path, &text)? {
         let v = int_field(path, line, &value, &["vote"], true)?.unwrap_or_default();
         let vote = Vote::from_value(v).ok_or_else(|| {
-            FormatError::invalid(path, line, "vote", format!("`{v}` is not a vote (1 agree, -1 disagree, 0 pass)"))
+            FormatError::invalid(
+                path,
+                line,
+                "vote",
+                format!("`{v}` is not a vote (1 agree, -1 disagree, 0 pass)"),
+            )
         })?;
         let statement: u32 = id_field(path, line, &value, &["tid", "statement_id"])?;
         if statement > StatementId::MAX {
-            return Err(FormatError::invalid(path, line, "tid", format!("statement id {statement} is above the limit {}", StatementId::MAX)));
+            return Err(FormatError::invalid(
+                path,
+                line,
+                "tid",
+                format!(
+                    "statement id {statement} is above the limit {}",
+                    StatementId::MAX
+                ),
+            ));
         }
         votes.push(VoteEvent {
             participant: ParticipantId(id_field(path, line, &value, &["pid", "participant_id"])?),
@@ -276,14 +308,28 @@ mod tests {
             "[\n {\"pid\": 1, \"tid\": 0, \"vote\": 1},\n {\"pid\": 1,\n  \"tid\": 0, \"vote\": 5}\n]",
         );
         let e = read(d.path()).unwrap_err().to_string();
-        assert!(e.contains("votes.json: line 3: field `vote`: `5` is not a vote"), "{e}");
+        assert!(
+            e.contains("votes.json: line 3: field `vote`: `5` is not a vote"),
+            "{e}"
+        );
         let d = dir_with(COMMENTS, "[\n {\"pid\": 1, \"tid\": 7, \"vote\": 1}\n]");
         let e = read(d.path()).unwrap_err().to_string();
-        assert!(e.contains("line 2: field `tid`: statement 7 is not in comments.json"), "{e}");
-        let d = dir_with(COMMENTS, "[\n {\"pid\": 1, \"tid\": 0, \"vote\": 1},\n {\"pid\": 1, \"tid\": 0");
+        assert!(
+            e.contains("line 2: field `tid`: statement 7 is not in comments.json"),
+            "{e}"
+        );
+        let d = dir_with(
+            COMMENTS,
+            "[\n {\"pid\": 1, \"tid\": 0, \"vote\": 1},\n {\"pid\": 1, \"tid\": 0",
+        );
         let e = read(d.path()).unwrap_err().to_string();
         assert!(e.contains("votes.json: line 3: invalid JSON"), "{e}");
         let d = dir_with(COMMENTS, "");
-        assert!(read(d.path()).unwrap_err().to_string().contains("file is empty"));
+        assert!(
+            read(d.path())
+                .unwrap_err()
+                .to_string()
+                .contains("file is empty")
+        );
     }
 }

@@ -77,12 +77,19 @@ pub fn analyze(
         }
         Mode::History(batching, restart) => {
             let bar = progress::bar(show_progress, 0, "updates replayed");
-            let replayed = replay::replay(&conversation.votes, &catalog, config, batching, restart, |done, total| {
-                if done == 1 {
-                    bar.set_length(total as u64);
-                }
-                bar.set_position(done as u64);
-            })?;
+            let replayed = replay::replay(
+                &conversation.votes,
+                &catalog,
+                config,
+                batching,
+                restart,
+                |done, total| {
+                    if done == 1 {
+                        bar.set_length(total as u64);
+                    }
+                    bar.set_position(done as u64);
+                },
+            )?;
             bar.finish_and_clear();
             (replayed.last, replayed.updates)
         }

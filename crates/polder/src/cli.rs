@@ -56,14 +56,18 @@ pub struct AnalyzeArgs {
     /// longer than this, as Polis's math worker does when it reloads a quiet
     /// conversation (`never` to keep every update's state).
     #[arg(long, default_value = "1d", value_parser = parse_gap)]
-    pub restart_after: Option<i64>,
+    pub restart_after: Gap,
 }
 
-fn parse_gap(text: &str) -> Result<Option<i64>, String> {
+/// A pause in voting after which the math worker restarts, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap(pub Option<i64>);
+
+fn parse_gap(text: &str) -> Result<Gap, String> {
     if text == "never" {
-        Ok(None)
+        Ok(Gap(None))
     } else {
-        crate::duration::parse_millis(text).map(Some)
+        crate::duration::parse_millis(text).map(|ms| Gap(Some(ms)))
     }
 }
 
@@ -102,7 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     },
                     polder_core::replay::Restarts {
                         before_last: false,
-                        after_gap_ms: args.restart_after,
+                        after_gap_ms: args.restart_after.0,
                     },
                 ),
                 ModeArg::Once => Mode::Once,

@@ -62,7 +62,12 @@ pub struct Row {
 
 fn ids(v: &Value) -> Vec<u32> {
     v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_u64).map(|x| x as u32).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_u64)
+                .map(|x| x as u32)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -150,15 +155,28 @@ fn jaccard<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> f64 {
 
 /// Pairs each polder group with the Polis group it shares most members with
 /// (best overall assignment, by brute force over permutations of ≤ 5 groups).
-fn match_groups(ours: &BTreeMap<ParticipantId, u32>, theirs: &BTreeMap<ParticipantId, u32>) -> Vec<(u32, u32)> {
+fn match_groups(
+    ours: &BTreeMap<ParticipantId, u32>,
+    theirs: &BTreeMap<ParticipantId, u32>,
+) -> Vec<(u32, u32)> {
     let mut overlap: BTreeMap<(u32, u32), usize> = BTreeMap::new();
     for (p, &g) in ours {
         if let Some(&h) = theirs.get(p) {
             *overlap.entry((g, h)).or_default() += 1;
         }
     }
-    let a: Vec<u32> = ours.values().copied().collect::<BTreeSet<_>>().into_iter().collect();
-    let b: Vec<u32> = theirs.values().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let a: Vec<u32> = ours
+        .values()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let b: Vec<u32> = theirs
+        .values()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut best = (0usize, Vec::new());
     fn search(
         a: &[u32],
@@ -191,7 +209,15 @@ fn match_groups(ours: &BTreeMap<ParticipantId, u32>, theirs: &BTreeMap<Participa
             search(rest, b, used, current, score, overlap, best);
         }
     }
-    search(&a, &b, &mut vec![false; b.len()], &mut Vec::new(), 0, &overlap, &mut best);
+    search(
+        &a,
+        &b,
+        &mut vec![false; b.len()],
+        &mut Vec::new(),
+        0,
+        &overlap,
+        &mut best,
+    );
     best.1
 }
 
@@ -225,14 +251,20 @@ pub fn compare(fixture: &str, mode: &str, a: &Analysis, truth: &PolisTruth, upda
         std::array::from_fn(|k| {
             let (mut dot, mut na, mut nb) = (0.0, 0.0, 0.0);
             for (i, t) in tids.iter().enumerate() {
-                if let (Some(c), Some(&theirs)) = (a.statements.binary_search(t).ok(), comps[k].get(i)) {
+                if let (Some(c), Some(&theirs)) =
+                    (a.statements.binary_search(t).ok(), comps[k].get(i))
+                {
                     let ours = a.components[k][c];
                     dot += ours * theirs;
                     na += ours * ours;
                     nb += theirs * theirs;
                 }
             }
-            if na == 0.0 || nb == 0.0 { 0.0 } else { (dot / (na.sqrt() * nb.sqrt())).abs() }
+            if na == 0.0 || nb == 0.0 {
+                0.0
+            } else {
+                (dot / (na.sqrt() * nb.sqrt())).abs()
+            }
         })
     });
 
@@ -253,7 +285,11 @@ pub fn compare(fixture: &str, mode: &str, a: &Analysis, truth: &PolisTruth, upda
                 )
             })
             .collect();
-        if scores.is_empty() { 0.0 } else { scores.iter().sum::<f64>() / scores.len() as f64 }
+        if scores.is_empty() {
+            0.0
+        } else {
+            scores.iter().sum::<f64>() / scores.len() as f64
+        }
     });
     let consensus_jaccard = truth.consensus.as_ref().map(|[agree, disagree]| {
         let ours: BTreeSet<(bool, StatementId)> = a
@@ -354,7 +390,10 @@ pub fn read_truth(dir: &Path) -> anyhow::Result<PolisTruth> {
     } else if dir.join("participants-votes.csv").exists() {
         read_opendata(dir)
     } else {
-        bail!("{}: neither math-pca2.json nor participants-votes.csv", dir.display());
+        bail!(
+            "{}: neither math-pca2.json nor participants-votes.csv",
+            dir.display()
+        );
     }
 }
 
@@ -451,7 +490,10 @@ const END: &str = "<!-- fidelity-table:end -->";
 pub fn write_into(path: &Path, table: &str) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
     let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
-        bail!("{}: the markers {BEGIN} and {END} are missing", path.display());
+        bail!(
+            "{}: the markers {BEGIN} and {END} are missing",
+            path.display()
+        );
     };
     let updated = format!("{}{BEGIN}\n{table}{}", &text[..b], &text[e..]);
     std::fs::write(path, updated).with_context(|| format!("{}", path.display()))?;

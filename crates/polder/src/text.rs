@@ -65,7 +65,12 @@ pub fn summary(conversation: &Conversation, a: &Analysis, updates: usize) -> Str
         for r in rep {
             let (label, n, of, rest_n) = match r.repful_for {
                 RepfulFor::Agree => ("agree", r.group.agree, r.group.seen, r.others.agree),
-                RepfulFor::Disagree => ("disagree", r.group.disagree, r.group.seen, r.others.disagree),
+                RepfulFor::Disagree => (
+                    "disagree",
+                    r.group.disagree,
+                    r.group.seen,
+                    r.others.disagree,
+                ),
             };
             let _ = writeln!(
                 out,

@@ -409,7 +409,12 @@ impl Report {
             groups,
             consensus: ConsensusReport {
                 agree: a.consensus.agree.iter().map(ConsensusEntry::from).collect(),
-                disagree: a.consensus.disagree.iter().map(ConsensusEntry::from).collect(),
+                disagree: a
+                    .consensus
+                    .disagree
+                    .iter()
+                    .map(ConsensusEntry::from)
+                    .collect(),
                 group_aware_agree: group_aware(0),
                 group_aware_disagree: group_aware(1),
             },

@@ -174,7 +174,11 @@ pub struct Pca2Repness {
     #[serde(rename = "repful-for")]
     pub repful_for: RepfulFor,
     /// Present on the best-agree statement.
-    #[serde(rename = "best-agree", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "best-agree",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub best_agree: Option<bool>,
     /// Agree votes, on the best-agree statement.
     #[serde(rename = "n-agree", skip_serializing_if = "Option::is_none", default)]
