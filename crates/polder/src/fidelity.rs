@@ -457,7 +457,7 @@ pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| fixture | mode | participants | clustered polder / Polis / both | groups polder / Polis | ARI | PCA \\|cos\\| 1, 2 | repness Jaccard | consensus Jaccard | updates |"
+        "| fixture | setup | participants | clustered polder / Polis / both | groups polder / Polis | ARI | PCA \\|cos\\| 1, 2 | repness Jaccard | consensus Jaccard | updates |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
