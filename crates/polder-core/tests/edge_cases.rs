@@ -17,14 +17,24 @@ fn ev(p: u32, s: u32, vote: Vote) -> VoteEvent {
 
 fn run(events: &[VoteEvent], catalog: &StatementCatalog) -> polder_core::Analysis {
     let matrix = VoteMatrix::from_events(events).unwrap();
-    let a = update(&MathState::default(), &matrix, catalog, &MathConfig::default())
-        .unwrap()
-        .analysis;
+    let a = update(
+        &MathState::default(),
+        &matrix,
+        catalog,
+        &MathConfig::default(),
+    )
+    .unwrap()
+    .analysis;
     // Both report shapes serialise and read back.
     let json = serde_json::to_string(&Report::new(&a, &ReportContext::default())).unwrap();
     let _: Report = serde_json::from_str(&json).unwrap();
     serde_json::to_string(&Pca2::new(&a, &ReportContext::default())).unwrap();
-    for x in a.projections.iter().flatten().chain(a.components.iter().flatten()) {
+    for x in a
+        .projections
+        .iter()
+        .flatten()
+        .chain(a.components.iter().flatten())
+    {
         assert!(x.is_finite());
     }
     a
@@ -53,7 +63,17 @@ fn one_participant() {
 #[test]
 fn one_statement() {
     let events: Vec<VoteEvent> = (0..10)
-        .map(|p| ev(p, 7, if p % 2 == 0 { Vote::Agree } else { Vote::Disagree }))
+        .map(|p| {
+            ev(
+                p,
+                7,
+                if p % 2 == 0 {
+                    Vote::Agree
+                } else {
+                    Vote::Disagree
+                },
+            )
+        })
         .collect();
     let a = run(&events, &StatementCatalog::new());
     // One column: the first component is that column, the second is empty.
@@ -75,7 +95,19 @@ fn everyone_votes_the_same() {
 #[test]
 fn every_statement_moderated_out() {
     let events: Vec<VoteEvent> = (0..20)
-        .flat_map(|p| (0..4).map(move |s| ev(p, s, if (p + s) % 3 == 0 { Vote::Agree } else { Vote::Disagree })))
+        .flat_map(|p| {
+            (0..4).map(move |s| {
+                ev(
+                    p,
+                    s,
+                    if (p + s) % 3 == 0 {
+                        Vote::Agree
+                    } else {
+                        Vote::Disagree
+                    },
+                )
+            })
+        })
         .collect();
     let catalog: StatementCatalog = (0..4)
         .map(|s| StatementInfo {
