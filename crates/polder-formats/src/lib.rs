@@ -9,6 +9,7 @@
 mod csv_table;
 pub mod error;
 pub mod polis_export;
+pub mod polis_export_write;
 pub mod polis_json;
 
 pub use error::FormatError;

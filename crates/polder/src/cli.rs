@@ -2,10 +2,12 @@
 
 use crate::analyze::{self, Mode, OutputFormat};
 use crate::fidelity;
+use crate::storage;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use polder_core::MathConfig;
 use polder_core::replay::Batching;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// polder: find the opinion groups in a conversation, what each group stands
@@ -13,6 +15,15 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "polder", version, about, long_about = None)]
 pub struct Cli {
+    /// The database: `sqlite://PATH` (default `sqlite://polder.db`, i.e.
+    /// ./polder.db), `sqlite::memory:` or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        global = true,
+        env = "POLDER_DATABASE_URL",
+        default_value = polder_store::DEFAULT_URL
+    )]
+    pub database_url: String,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -21,8 +32,14 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Analyse a conversation from files and print the report.
+    /// Analyse a conversation (from files or from the database) and print the report.
     Analyze(AnalyzeArgs),
+    /// Import a conversation (Polis export or Polis API JSON) into the
+    /// database; prints the new conversation's id as the last line.
+    Import(ImportArgs),
+    /// Write a stored conversation as a Polis export (votes.csv,
+    /// comments.csv, participants-votes.csv, summary.csv).
+    Export(ExportArgs),
     /// Compare polder with the real Polis results in the fixtures and write the fidelity table.
     Fidelity(FidelityArgs),
 }
@@ -32,7 +49,14 @@ pub enum Command {
 pub struct AnalyzeArgs {
     /// A Polis export directory (votes.csv, comments.csv) or a directory with
     /// votes.json and comments.json in the shape the Polis API returns.
-    pub path: PathBuf,
+    #[arg(
+        required_unless_present = "conversation",
+        conflicts_with = "conversation"
+    )]
+    pub path: Option<PathBuf>,
+    /// Analyse this stored conversation instead of files (see --database-url).
+    #[arg(long)]
+    pub conversation: Option<String>,
     /// `json`: the native polder report; `pca2`: the Polis math-pca2 view;
     /// `text`: a readable summary.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
@@ -80,6 +104,26 @@ pub enum ModeArg {
     Once,
 }
 
+/// Arguments of `polder import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The conversation directory.
+    pub path: PathBuf,
+    /// Id of the new conversation (`[a-z0-9-]{1,64}`); by default made from
+    /// the directory's name.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+/// Arguments of `polder export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The conversation's id.
+    pub conversation: String,
+    /// The directory to write into (created if needed; files are replaced).
+    pub dir: PathBuf,
+}
+
 /// Arguments of `polder fidelity`.
 #[derive(Debug, Args)]
 pub struct FidelityArgs {
@@ -111,7 +155,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
                 ModeArg::Once => Mode::Once,
             };
-            let conversation = polder_formats::read_conversation(&args.path)?;
+            let conversation = match (&args.path, &args.conversation) {
+                (Some(path), _) => polder_formats::read_conversation(path)?,
+                (None, Some(id)) => storage::block_on(async {
+                    let store = polder_store::open(&cli.database_url).await?;
+                    storage::read_stored(&store, id).await
+                })??,
+                (None, None) => anyhow::bail!("give a conversation directory or --conversation ID"),
+            };
             let result = analyze::analyze(&conversation, &config, mode, true)?;
             let rendered = analyze::render(&conversation, &result, args.format)?;
             match &args.output {
@@ -125,6 +176,41 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         .context("cannot write the report to standard output")?;
                 }
             }
+            Ok(())
+        }
+        Command::Import(args) => {
+            let imported = storage::block_on(async {
+                let store = polder_store::open(&cli.database_url).await?;
+                storage::import(
+                    &store,
+                    &args.path,
+                    args.id.clone(),
+                    std::io::stderr().is_terminal(),
+                )
+                .await
+            })??;
+            println!(
+                "imported {} votes on {} statements by {} participants from {}",
+                imported.votes,
+                imported.statements,
+                imported.participants,
+                args.path.display()
+            );
+            println!("{}", imported.id);
+            Ok(())
+        }
+        Command::Export(args) => {
+            let exported = storage::block_on(async {
+                let store = polder_store::open(&cli.database_url).await?;
+                storage::export(&store, &args.conversation, &args.dir).await
+            })??;
+            println!(
+                "exported {} votes, {} statements and {} participants to {}",
+                exported.votes,
+                exported.statements,
+                exported.participants,
+                args.dir.display()
+            );
             Ok(())
         }
         Command::Fidelity(args) => {
