@@ -55,13 +55,13 @@ pub(crate) fn pending<'a>(
     applied: &[(i64, String)],
 ) -> Result<Vec<&'a Migration>, StoreError> {
     let supported = known.iter().map(|m| m.version).max().unwrap_or(0);
-    if let Some(&(found, _)) = applied.iter().max_by_key(|(v, _)| *v) {
-        if found > i64::from(supported) {
-            return Err(StoreError::SchemaTooNew {
-                found: u32::try_from(found).unwrap_or(u32::MAX),
-                supported,
-            });
-        }
+    if let Some(&(found, _)) = applied.iter().max_by_key(|(v, _)| *v)
+        && found > i64::from(supported)
+    {
+        return Err(StoreError::SchemaTooNew {
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+            supported,
+        });
     }
     let mut todo = Vec::new();
     for m in known {

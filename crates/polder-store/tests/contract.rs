@@ -1,5 +1,6 @@
 //! The store contract: every test here runs unchanged against SQLite and
 //! PostgreSQL (see the `contract!` macro at the bottom).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -437,7 +438,8 @@ async fn bad_votes_are_refused_and_store_nothing(db: TestDb) {
         .await
         .unwrap();
     let good = vote(ps[0], ss[0], Vote::Agree);
-    let cases: Vec<(NewVote, fn(&StoreError) -> bool)> = vec![
+    type Expect = fn(&StoreError) -> bool;
+    let cases: Vec<(NewVote, Expect)> = vec![
         (vote(ParticipantId(77), ss[0], Vote::Agree), |e| {
             matches!(e, StoreError::ParticipantNotFound { .. })
         }),

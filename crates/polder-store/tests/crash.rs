@@ -10,6 +10,7 @@
 //! (SIGKILL leaves the operating system's page cache intact, so this checks
 //! that polder acknowledges only committed votes; that a commit reaches the
 //! disk is SQLite's `synchronous=FULL` / PostgreSQL's `synchronous_commit`.)
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -172,7 +173,7 @@ fn crash_and_check(db: TestDb) {
             )
             .await
             .unwrap();
-        let history = history.lock().unwrap();
+        let history = std::mem::take(&mut *history.lock().unwrap());
         for (seq, pid, tid, vote) in &acked {
             assert_eq!(
                 history.get(seq),

@@ -44,6 +44,9 @@ pub async fn import(
     id: Option<String>,
     show_progress: bool,
 ) -> anyhow::Result<Imported> {
+    if let Some(id) = &id {
+        polder_store::validate::conversation_id(id)?;
+    }
     let request = ImportRequest::from_dir(dir, NewConversation::default())?;
     let id = match id {
         Some(id) => id,

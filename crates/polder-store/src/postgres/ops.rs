@@ -201,13 +201,13 @@ pub(super) async fn add_statement(
         return Err(StoreError::ConversationClosed(conversation.to_string()));
     }
     validate::statement_text(conversation, None, &new.text, new.moderation)?;
-    if let Some(author) = new.author {
-        if get_participant(tx, conversation, author).await?.is_none() {
-            return Err(StoreError::ParticipantNotFound {
-                conversation: conversation.to_string(),
-                participant: author,
-            });
-        }
+    if let Some(author) = new.author
+        && get_participant(tx, conversation, author).await?.is_none()
+    {
+        return Err(StoreError::ParticipantNotFound {
+            conversation: conversation.to_string(),
+            participant: author,
+        });
     }
     let tid: i64 = tx
         .query_one(
@@ -735,15 +735,14 @@ pub(super) async fn import(
     req: ImportRequest,
     progress: ImportProgress,
 ) -> Result<Conversation, StoreError> {
-    if let Some(source) = &req.source {
-        if let Some(row) = tx
+    if let Some(source) = &req.source
+        && let Some(row) = tx
             .query_opt("SELECT id FROM conversations WHERE source = $1", &[source])
             .await?
-        {
-            return Err(StoreError::DuplicateImport {
-                existing: row.try_get(0)?,
-            });
-        }
+    {
+        return Err(StoreError::DuplicateImport {
+            existing: row.try_get(0)?,
+        });
     }
     let id =
         insert_conversation(tx, &req.conversation, req.created_ms, req.source.as_deref()).await?;

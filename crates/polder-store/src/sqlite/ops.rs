@@ -240,13 +240,13 @@ pub(super) fn add_statement(
 ) -> Result<Statement, StoreError> {
     require_open(conn, conversation)?;
     validate::statement_text(conversation, None, &new.text, new.moderation)?;
-    if let Some(author) = new.author {
-        if !participant_exists(conn, conversation, author)? {
-            return Err(StoreError::ParticipantNotFound {
-                conversation: conversation.to_string(),
-                participant: author,
-            });
-        }
+    if let Some(author) = new.author
+        && !participant_exists(conn, conversation, author)?
+    {
+        return Err(StoreError::ParticipantNotFound {
+            conversation: conversation.to_string(),
+            participant: author,
+        });
     }
     let tid: i64 = conn
         .prepare_cached(
@@ -828,14 +828,13 @@ pub(super) fn import(
     req: ImportRequest,
     progress: ImportProgress,
 ) -> Result<Conversation, StoreError> {
-    if let Some(source) = &req.source {
-        if let Some(existing) = conn
+    if let Some(source) = &req.source
+        && let Some(existing) = conn
             .prepare_cached("SELECT id FROM conversations WHERE source = ?1")?
             .query_row([source], |r| r.get::<_, String>(0))
             .optional()?
-        {
-            return Err(StoreError::DuplicateImport { existing });
-        }
+    {
+        return Err(StoreError::DuplicateImport { existing });
     }
     let id = insert_conversation(
         conn,

@@ -7,7 +7,7 @@
 //! Without `DATABASE_URL` the PostgreSQL tests skip with a notice — except on
 //! CI (`CI=true`), where they fail.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use polder_store::Store;
 use std::sync::Arc;
