@@ -47,13 +47,17 @@ pub async fn import(
     if let Some(id) = &id {
         polder_store::validate::conversation_id(id)?;
     }
-    let request = ImportRequest::from_dir(dir, NewConversation::default())?;
     let id = match id {
         Some(id) => id,
         None => free_id(store, dir).await?,
     };
-    let mut request = request;
-    request.conversation.id = Some(id);
+    let request = ImportRequest::from_dir(
+        dir,
+        NewConversation {
+            id: Some(id),
+            ..NewConversation::default()
+        },
+    )?;
     let (statements, participants, votes) = (
         request.statements.len(),
         request.participants.len(),

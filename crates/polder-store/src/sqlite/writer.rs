@@ -108,7 +108,11 @@ fn commit_group(conn: &Connection, group: Vec<Envelope>) {
         let result = match conn.execute_batch("SAVEPOINT job") {
             Err(e) => Err(StoreError::from(e)),
             Ok(()) => {
-                let result = (envelope.job)(conn);
+                // A panicking job must not take the writer down with it: every
+                // later write would fail. Its savepoint is rolled back like an error's.
+                let job = envelope.job;
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)))
+                    .unwrap_or_else(|_| Err(StoreError::Internal("a write job panicked".into())));
                 let end = if result.is_ok() {
                     "RELEASE job"
                 } else {
