@@ -23,6 +23,7 @@
 //! group-commit design.
 
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod location;
 pub mod migrate;

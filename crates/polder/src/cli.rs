@@ -40,8 +40,30 @@ pub enum Command {
     /// Write a stored conversation as a Polis export (votes.csv,
     /// comments.csv, participants-votes.csv, summary.csv).
     Export(ExportArgs),
+    /// Run the HTTP API (REST + live reports over Server-Sent Events).
+    Serve(crate::serve::ServeArgs),
+    /// Make API keys for the HTTP API.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Compare polder with the real Polis results in the fixtures and write the fidelity table.
     Fidelity(FidelityArgs),
+}
+
+/// `polder keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it (shown once; only its hash is stored).
+    Create {
+        /// An administrator key (every conversation).
+        #[arg(long, conflicts_with = "moderator")]
+        admin: bool,
+        /// A moderator key of this conversation.
+        #[arg(long)]
+        moderator: Option<String>,
+        /// Who the key is for (shown in the moderation log).
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
 }
 
 /// Arguments of `polder analyze`.
@@ -211,6 +233,37 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 exported.participants,
                 args.dir.display()
             );
+            Ok(())
+        }
+        Command::Serve(args) => {
+            // Only an explicit flag or environment variable overrides the
+            // config file; clap's default would hide the file's setting.
+            let explicit = std::env::args().any(|a| a.starts_with("--database-url"))
+                || std::env::var_os("POLDER_DATABASE_URL").is_some();
+            crate::serve::serve(&args, explicit.then_some(cli.database_url.as_str()))
+        }
+        Command::Keys(KeysCommand::Create {
+            admin,
+            moderator,
+            label,
+        }) => {
+            let role = match (admin, moderator) {
+                (true, _) => polder_store::Role::Admin,
+                (false, Some(conversation)) => polder_store::Role::Moderator { conversation },
+                (false, None) => {
+                    anyhow::bail!("say which key: --admin or --moderator CONVERSATION")
+                }
+            };
+            let key = storage::block_on(async {
+                let store = polder_store::open(&cli.database_url).await?;
+                if let polder_store::Role::Moderator { conversation } = &role
+                    && store.get_conversation(conversation).await?.is_none()
+                {
+                    anyhow::bail!("conversation `{conversation}` does not exist");
+                }
+                crate::serve::make_key(&store, role, &label).await
+            })??;
+            println!("{key}");
             Ok(())
         }
         Command::Fidelity(args) => {

@@ -6,5 +6,6 @@ pub mod cli;
 pub mod duration;
 pub mod fidelity;
 pub mod progress;
+pub mod serve;
 pub mod storage;
 pub mod text;

@@ -1,0 +1,163 @@
+//! Participants: join, and the GDPR self-service (export my data, erase me).
+
+use super::conversations::xid_secret_name;
+use super::{State, open_conversation, require_participant};
+use crate::api::{Erased, ErasurePolicy, Join, Joined};
+use crate::auth::verify_xid;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use actix_web::{HttpRequest, HttpResponse, web};
+use polder_core::ParticipantId;
+use polder_store::{Cohort, NewParticipant, Participation};
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(join).service(export_me).service(erase_me);
+}
+
+/// Longest external id, in bytes.
+const MAX_XID_BYTES: usize = 256;
+
+/// Joins a conversation: anonymously, or with an external id signed by the
+/// embedding site (the same xid always gets the same participant).
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/participants", tag = "participants",
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body = Join,
+    responses(
+        (status = 201, body = Joined), (status = 401, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem),
+    )
+)]
+#[actix_web::post("/conversations/{id}/participants")]
+pub async fn join(
+    state: State,
+    id: web::Path<String>,
+    body: Option<web::Json<Join>>,
+) -> ApiResult<HttpResponse> {
+    let conversation = open_conversation(&state, &id).await?;
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let xid = match (body.xid, body.xid_signature) {
+        (Some(xid), Some(signature)) => {
+            if xid.is_empty() || xid.len() > MAX_XID_BYTES {
+                return Err(ApiError::validation(
+                    "xid",
+                    format!("the external id must have 1 to {MAX_XID_BYTES} bytes"),
+                ));
+            }
+            let secret = state.store.secret(&xid_secret_name(&id)).await?;
+            if !verify_xid(&secret, &id, &xid, &signature) {
+                return Err(ApiError::new(
+                    ErrorKind::Unauthenticated,
+                    "the xid signature does not match this conversation and xid",
+                )
+                .with_field("xid_signature"));
+            }
+            Some(xid)
+        }
+        (Some(_), None) => {
+            return Err(ApiError::validation(
+                "xid_signature",
+                "an external id must come with the embedding site's signature",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::validation(
+                "xid",
+                "a signature without an external id",
+            ));
+        }
+        (None, None) => None,
+    };
+    if xid.is_none() && conversation.settings.participation == Participation::InviteOnly {
+        return Err(ApiError::new(
+            ErrorKind::NotAllowed,
+            "this conversation is invite-only: join with a signed external id",
+        ));
+    }
+    let participant = state
+        .store
+        .add_participant(
+            &id,
+            NewParticipant {
+                xid,
+                cohort: Cohort::Open,
+            },
+        )
+        .await?;
+    let token = state.signer.issue(&id, participant.id.0);
+    Ok(HttpResponse::Created().json(Joined {
+        participant_id: participant.id.0,
+        token,
+    }))
+}
+
+/// Everything stored about the calling participant (GDPR right of access).
+#[utoipa::path(
+    get, path = "/api/v1/conversations/{id}/participants/me", tag = "participants",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The participant record, vote history and authored statements"),
+        (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+    ),
+    security(("participant_token" = []))
+)]
+#[actix_web::get("/conversations/{id}/participants/me")]
+pub async fn export_me(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let pid = require_participant(&state, &req, &id).await?;
+    let data = state
+        .store
+        .participant_data(&id, ParticipantId(pid))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"polder-{id}-participant-{pid}.json\""),
+        ))
+        .json(data))
+}
+
+/// Erases the calling participant as the conversation's policy says
+/// (GDPR right to erasure); the report is recomputed without them.
+#[utoipa::path(
+    delete, path = "/api/v1/conversations/{id}/participants/me", tag = "participants",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, body = Erased), (status = 401, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem),
+    ),
+    security(("participant_token" = []))
+)]
+#[actix_web::delete("/conversations/{id}/participants/me")]
+pub async fn erase_me(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let pid = require_participant(&state, &req, &id).await?;
+    let conversation = super::conversation(&state, &id).await?;
+    let report = state
+        .store
+        .erase_participant(&id, ParticipantId(pid), conversation.settings.erasure)
+        .await?;
+    let live = state.live(&id);
+    if report.votes_removed > 0 {
+        // Removed votes are not "newer than a sequence number": the next
+        // recompute must start again from the whole matrix.
+        live.request_reset();
+    }
+    live.dirty.notify_one();
+    Ok(HttpResponse::Ok().json(Erased {
+        policy: match report.policy {
+            polder_store::Erasure::Anonymise => ErasurePolicy::Anonymise,
+            polder_store::Erasure::Remove => ErasurePolicy::Remove,
+        },
+        votes_removed: report.votes_removed,
+        statements_unlinked: report.statements_unlinked,
+        xid_removed: report.xid_removed,
+    }))
+}
