@@ -418,12 +418,17 @@ pub(super) async fn load_matrix(
     let params: [&(dyn ToSql + Sync); 2] = [&conversation, &since];
     // query_raw streams rows off the socket as they come: the loader never
     // holds more than a buffer of rows besides the packed matrix.
-    let rows = tx
-        .query_raw(
-            "SELECT pid, tid, vote FROM current_votes WHERE conversation = $1 AND seq > $2 ORDER BY pid, tid",
-            params,
-        )
-        .await?;
+    // As on SQLite: a full load must not filter on seq, or the planner may
+    // pick the seq index and sort every vote.
+    let sql = match since {
+        0 => {
+            "SELECT pid, tid, vote FROM current_votes WHERE conversation = $1 AND $2::bigint = 0 ORDER BY pid, tid"
+        }
+        _ => {
+            "SELECT pid, tid, vote FROM current_votes WHERE conversation = $1 AND seq > $2 ORDER BY pid, tid"
+        }
+    };
+    let rows = tx.query_raw(sql, params).await?;
     pin_mut!(rows);
     while let Some(row) = rows.next().await {
         let row = row?;

@@ -563,9 +563,17 @@ pub(super) fn load_matrix(
         None => VoteMatrixBuilder::with_capacity(c.vote_count as usize),
         Some(_) => VoteMatrixBuilder::new(),
     };
-    let mut stmt = tx.prepare_cached(
-        "SELECT pid, tid, vote FROM current_votes WHERE conversation = ?1 AND seq > ?2 ORDER BY pid, tid",
-    )?;
+    // A full load reads the primary key in order; a `seq > ?` condition there
+    // would tempt the planner into the seq index and a sort of every vote.
+    let sql = match since {
+        None => {
+            "SELECT pid, tid, vote FROM current_votes WHERE conversation = ?1 AND ?2 = 0 ORDER BY pid, tid"
+        }
+        Some(_) => {
+            "SELECT pid, tid, vote FROM current_votes WHERE conversation = ?1 AND seq > ?2 ORDER BY pid, tid"
+        }
+    };
+    let mut stmt = tx.prepare_cached(sql)?;
     let mut rows = stmt.query(params![conversation, since.unwrap_or(0) as i64])?;
     while let Some(row) = rows.next()? {
         builder.push(
