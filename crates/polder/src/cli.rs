@@ -25,6 +25,26 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Compare polder with the real Polis results in the fixtures and write the fidelity table.
     Fidelity(FidelityArgs),
+    /// Write a synthetic conversation with planted opinion groups as a Polis export.
+    Synth(SynthArgs),
+}
+
+/// Arguments of `polder synth`.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Size and shape: small (the bundled harbour example), scale_1m,
+    /// scale_10m or scale_50m.
+    #[arg(long, default_value = "small")]
+    pub preset: polder_synth::Preset,
+    /// Seed; the same preset and seed always give the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Overwrite files in a directory that is not empty.
+    #[arg(long)]
+    pub force: bool,
+    /// Directory to write votes.csv, comments.csv, summary.csv and
+    /// (when not too large) participants-votes.csv into.
+    pub dir: PathBuf,
 }
 
 /// Arguments of `polder analyze`.
@@ -125,6 +145,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         .context("cannot write the report to standard output")?;
                 }
             }
+            Ok(())
+        }
+        Command::Synth(args) => {
+            let message = crate::synth::run(args.preset, args.seed, &args.dir, args.force)?;
+            eprint!("{message}");
             Ok(())
         }
         Command::Fidelity(args) => {

@@ -6,4 +6,5 @@ pub mod cli;
 pub mod duration;
 pub mod fidelity;
 pub mod progress;
+pub mod synth;
 pub mod text;
