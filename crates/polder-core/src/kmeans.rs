@@ -202,6 +202,76 @@ fn nearest(p: [f64; 2], clusters: &[[f64; 2]]) -> usize {
     best
 }
 
+/// Below this many centres a plain scan beats sorting them.
+const INDEXED_CENTRES: usize = 16;
+
+/// Centres sorted by x, for a nearest-centre search that visits centres
+/// outwards from the point's x and stops on each side once the squared x
+/// distance alone exceeds the best squared distance found. It returns
+/// exactly what [`nearest`] returns, ties included: rounding is monotonic,
+/// so a centre whose `dx²` already exceeds the best cannot reach it with
+/// `dx² + dy²`, and among equal distances the largest index is kept.
+struct CentresByX {
+    xs: Vec<f64>,
+    order: Vec<u32>,
+}
+
+impl CentresByX {
+    fn new(centers: &[[f64; 2]]) -> Self {
+        let mut order: Vec<u32> = (0..centers.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            centers[a as usize][0]
+                .total_cmp(&centers[b as usize][0])
+                .then(a.cmp(&b))
+        });
+        let xs = order.iter().map(|&i| centers[i as usize][0]).collect();
+        CentresByX { xs, order }
+    }
+
+    fn nearest(&self, p: [f64; 2], centers: &[[f64; 2]]) -> usize {
+        let n = self.xs.len();
+        let mut best = usize::MAX;
+        let mut best_d = f64::INFINITY;
+        let consider = |i: usize, best: &mut usize, best_d: &mut f64| {
+            let d = distance2(p, centers[i]);
+            if d < *best_d || (d == *best_d && i > *best) {
+                *best = i;
+                *best_d = d;
+            }
+        };
+        let start = self.xs.partition_point(|&x| x < p[0]);
+        let (mut up, mut down) = (start, start);
+        loop {
+            let mut moved = false;
+            if up < n {
+                let dx = self.xs[up] - p[0];
+                if dx * dx <= best_d {
+                    consider(self.order[up] as usize, &mut best, &mut best_d);
+                    up += 1;
+                    moved = true;
+                } else {
+                    up = n;
+                }
+            }
+            if down > 0 {
+                let dx = p[0] - self.xs[down - 1];
+                if dx * dx <= best_d {
+                    consider(self.order[down - 1] as usize, &mut best, &mut best_d);
+                    down -= 1;
+                    moved = true;
+                } else {
+                    down = 0;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        // No finite distance (a NaN point): `nearest` falls back to 0 too.
+        if best == usize::MAX { 0 } else { best }
+    }
+}
+
 /// One assignment + recentring step; returns the surviving clusters (in
 /// the order of `centers`) and each point's index into them.
 fn step(
@@ -210,10 +280,14 @@ fn step(
     ids: &[u32],
     centers: &[[f64; 2]],
 ) -> (Vec<u32>, Vec<[f64; 2]>, Vec<u32>) {
+    let index = (centers.len() >= INDEXED_CENTRES).then(|| CentresByX::new(centers));
     let assignment: Vec<u32> = points
         .par_iter()
         .with_min_len(parallel::MIN_ITEMS_PER_TASK)
-        .map(|&p| nearest(p, centers) as u32)
+        .map(|&p| match &index {
+            Some(index) => index.nearest(p, centers) as u32,
+            None => nearest(p, centers) as u32,
+        })
         .collect();
     let k = centers.len();
     let sums = parallel::sum_rows(points.len(), 4 * k, |range, acc| {
@@ -316,6 +390,29 @@ mod tests {
             pts.push([-3.0 + (t * 1.3).sin() * 0.6, 4.0 + (t * 0.7).cos() * 0.2]);
         }
         pts
+    }
+
+    #[test]
+    fn indexed_nearest_matches_the_plain_scan_ties_included() {
+        let mut rng = Xoshiro256Plus::seed_from_u64(5);
+        use rand::Rng;
+        // A coarse grid makes equal distances common.
+        let mut grid = |n: usize| -> Vec<[f64; 2]> {
+            (0..n)
+                .map(|_| {
+                    [
+                        f64::from(rng.gen_range(-6i32..6)) * 0.5,
+                        f64::from(rng.gen_range(-6i32..6)) * 0.5,
+                    ]
+                })
+                .collect()
+        };
+        let centers = grid(40);
+        let points = grid(2000);
+        let index = CentresByX::new(&centers);
+        for p in points.into_iter().chain([[f64::NAN, 0.0], [0.0, f64::NAN]]) {
+            assert_eq!(index.nearest(p, &centers), nearest(p, &centers), "{p:?}");
+        }
     }
 
     #[test]
