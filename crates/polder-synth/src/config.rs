@@ -140,9 +140,11 @@ impl Preset {
         let scale = |participants, statements, median_votes, topic: &str| SynthConfig {
             participants,
             statements,
-            group_weights: vec![0.4, 0.3, 0.2, 0.1],
-            separation: 4.0,
-            spread: 0.25,
+            // Three uneven groups: with four on the circle, Polis's
+            // silhouette choice prefers two (opposite groups pair up).
+            group_weights: vec![0.5, 0.3, 0.2],
+            separation: 5.0,
+            spread: 0.2,
             consensus_share: 0.1,
             pass_range: (0.05, 0.3),
             median_votes,

@@ -77,6 +77,11 @@ pub struct AnalyzeArgs {
     /// conversation (`never` to keep every update's state).
     #[arg(long, default_value = "1d", value_parser = parse_gap)]
     pub restart_after: Gap,
+    /// Print to standard error how long the math took in this process
+    /// (vote matrix and updates, not reading files or writing the report),
+    /// for comparisons with other implementations.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// A pause in voting after which the math worker restarts, or never.
@@ -132,7 +137,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ModeArg::Once => Mode::Once,
             };
             let conversation = polder_formats::read_conversation(&args.path)?;
-            let result = analyze::analyze(&conversation, &config, mode, true)?;
+            let started = std::time::Instant::now();
+            let result = analyze::analyze(&conversation, &config, mode, !args.timings)?;
+            if args.timings {
+                let math = started.elapsed();
+                eprintln!(
+                    "timings: math_ms={:.3} updates={} votes={} peak_rss_kb={}",
+                    math.as_secs_f64() * 1e3,
+                    result.updates,
+                    conversation.votes.len(),
+                    peak_rss_kb().unwrap_or(0)
+                );
+            }
             let rendered = analyze::render(&conversation, &result, args.format)?;
             match &args.output {
                 Some(path) => std::fs::write(path, rendered)
@@ -162,4 +178,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Peak resident memory of this process (`VmHWM`), where `/proc` has it.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line["VmHWM:".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
