@@ -22,17 +22,19 @@ TIMEOUT = int(os.environ.get("RED_DWARF_TIMEOUT", "600"))
 
 
 def read_export(directory):
-    votes = []
+    # red-dwarf's pipeline refuses repeated votes on a cell; keep the latest,
+    # as polder does (on equal times polder keeps the greater vote; same here).
+    latest = {}
     with open(directory / "votes.csv", newline="") as f:
         for row in csv.DictReader(f):
-            votes.append(
-                {
-                    "participant_id": int(row["voter-id"]),
-                    "statement_id": int(row["comment-id"]),
-                    "vote": int(row["vote"]),
-                    "modified": int(row["timestamp"]),
-                }
-            )
+            key = (int(row["voter-id"]), int(row["comment-id"]))
+            value = (int(row["timestamp"]), int(row["vote"]))
+            if key not in latest or value > latest[key]:
+                latest[key] = value
+    votes = [
+        {"participant_id": p, "statement_id": s, "vote": v, "modified": t}
+        for (p, s), (t, v) in latest.items()
+    ]
     mod_out = []
     with open(directory / "comments.csv", newline="") as f:
         for row in csv.DictReader(f):
