@@ -220,8 +220,11 @@ impl VoteMatrix {
     /// Builds the matrix from vote events in any order: for every cell the
     /// latest event wins (see [`VoteEvent`] for ties).
     pub fn from_events(events: &[VoteEvent]) -> Result<Self, MathError> {
+        // Sorted by cell, and within a cell by (time, vote), the latest vote
+        // of each cell comes last: the builder keeps it and, since the cells
+        // arrive in order, builds the rows directly without a second sort.
         let mut order: Vec<&VoteEvent> = events.iter().collect();
-        order.par_sort_unstable_by_key(|e| (e.timestamp, e.participant, e.statement, e.vote));
+        order.par_sort_unstable_by_key(|e| (e.participant, e.statement, e.timestamp, e.vote));
         let mut builder = VoteMatrixBuilder::with_capacity(events.len());
         for event in order {
             builder.push(event.participant, event.statement, event.vote)?;
