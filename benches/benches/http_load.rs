@@ -23,7 +23,10 @@ const STATEMENTS: u32 = 100;
 const PARTICIPANTS: u32 = 5_000;
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Reads one HTTP response; returns its status.
@@ -33,10 +36,7 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Re
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let status = head
-                .get(9..12)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
+            let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
             let length: usize = head
                 .lines()
                 .find_map(|l| l.strip_prefix("content-length:"))
@@ -152,7 +152,9 @@ async fn run(url: &str, label: &str, seconds: u64, connections: u64) {
         participant_rate_per_minute: u32::MAX,
         ..ServerConfig::default()
     };
-    let state = build_state(config, Arc::clone(&store)).await.expect("state");
+    let state = build_state(config, Arc::clone(&store))
+        .await
+        .expect("state");
     let mut tokens = Vec::new();
     for _ in 0..PARTICIPANTS {
         let p = store

@@ -187,8 +187,8 @@ fn most_distal(points: &[[f64; 2]], clusters: &[Cluster]) -> (f64, u32) {
 }
 
 /// Index (into `clusters`) of the nearest centre; ties go to the last, as
-/// Clojure's `min-key` does.
-#[inline]
+/// Clojure's `min-key` does. The reference the faster searches are tested against.
+#[cfg(test)]
 fn nearest(p: [f64; 2], clusters: &[[f64; 2]]) -> usize {
     let mut best = 0;
     let mut best_d = f64::INFINITY;
@@ -202,23 +202,213 @@ fn nearest(p: [f64; 2], clusters: &[[f64; 2]]) -> usize {
     best
 }
 
+/// Below this many centres a plain scan beats sorting them.
+const INDEXED_CENTRES: usize = 16;
+
+/// Centres sorted by x, for a nearest-centre search that visits centres
+/// outwards from the point's x and stops on each side once the squared x
+/// distance alone exceeds the best squared distance found. It returns
+/// exactly what `nearest` returns, ties included: rounding is monotonic,
+/// so a centre whose `dx²` already exceeds the best cannot reach it with
+/// `dx² + dy²`, and among equal distances the largest index is kept.
+struct CentresByX {
+    xs: Vec<f64>,
+    order: Vec<u32>,
+}
+
+impl CentresByX {
+    fn new(centers: &[[f64; 2]]) -> Self {
+        let mut order: Vec<u32> = (0..centers.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            centers[a as usize][0]
+                .total_cmp(&centers[b as usize][0])
+                .then(a.cmp(&b))
+        });
+        let xs = order.iter().map(|&i| centers[i as usize][0]).collect();
+        CentresByX { xs, order }
+    }
+
+    /// Index of the nearest centre (as `nearest`), its squared distance
+    /// and the smallest squared distance to any other centre. A side of
+    /// the search stops once `dx²` exceeds the second-best distance, beyond
+    /// which no centre can be nearest, tie, or second.
+    fn nearest_two(&self, p: [f64; 2], centers: &[[f64; 2]]) -> (usize, f64, f64) {
+        let n = self.xs.len();
+        let mut best = Best::new();
+        let start = self.xs.partition_point(|&x| x < p[0]);
+        let (mut up, mut down) = (start, start);
+        loop {
+            let mut moved = false;
+            if up < n {
+                let dx = self.xs[up] - p[0];
+                if dx * dx <= best.second_d {
+                    let i = self.order[up] as usize;
+                    best.consider(i, distance2(p, centers[i]));
+                    up += 1;
+                    moved = true;
+                } else {
+                    up = n;
+                }
+            }
+            if down > 0 {
+                let dx = p[0] - self.xs[down - 1];
+                if dx * dx <= best.second_d {
+                    let i = self.order[down - 1] as usize;
+                    best.consider(i, distance2(p, centers[i]));
+                    down -= 1;
+                    moved = true;
+                } else {
+                    down = 0;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        best.result()
+    }
+
+    #[cfg(test)]
+    fn nearest(&self, p: [f64; 2], centers: &[[f64; 2]]) -> usize {
+        self.nearest_two(p, centers).0
+    }
+}
+
+/// The nearest and second-nearest distance among the centres seen so far,
+/// in any order, with `nearest`'s tie rule (the largest index wins).
+struct Best {
+    index: usize,
+    d: f64,
+    second_d: f64,
+}
+
+impl Best {
+    fn new() -> Self {
+        Best {
+            index: usize::MAX,
+            d: f64::INFINITY,
+            second_d: f64::INFINITY,
+        }
+    }
+
+    #[inline]
+    fn consider(&mut self, i: usize, d: f64) {
+        if d < self.d || (d == self.d && i > self.index) {
+            if self.index != usize::MAX {
+                self.second_d = self.second_d.min(self.d);
+            }
+            self.index = i;
+            self.d = d;
+        } else {
+            self.second_d = self.second_d.min(d);
+        }
+    }
+
+    fn result(&self) -> (usize, f64, f64) {
+        // No finite distance (a NaN point): `nearest` falls back to 0 too.
+        if self.index == usize::MAX {
+            (0, f64::INFINITY, f64::INFINITY)
+        } else {
+            (self.index, self.d, self.second_d)
+        }
+    }
+}
+
+/// Nearest and second-nearest by a plain scan, for few centres.
+fn nearest_two(p: [f64; 2], centers: &[[f64; 2]]) -> (usize, f64, f64) {
+    let mut best = Best::new();
+    for (i, &c) in centers.iter().enumerate() {
+        best.consider(i, distance2(p, c));
+    }
+    best.result()
+}
+
+/// Hamerly's bounds for one point: its centre (an index into the current
+/// centres), an upper bound on the distance to it and a lower bound on the
+/// distance to every other centre. While the upper bound is below the lower
+/// one, or below half the distance from its centre to the next, the point
+/// cannot change centre and no distance needs computing.
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    center: u32,
+    upper: f64,
+    lower: f64,
+}
+
+/// Relative margin by which a bound must win before a point is skipped.
+/// The bounds are sums of rounded square roots, off by a few ulps after a
+/// hundred iterations; 1e-9 is far above that and far below any distance
+/// that matters, so a skipped point is one whose nearest centre is certain
+/// and unique, and the assignment equals Lloyd's exactly, ties included.
+const BOUND_MARGIN: f64 = 1e-9;
+
+fn clearly_below(upper: f64, bound: f64) -> bool {
+    upper * (1.0 + BOUND_MARGIN) < bound * (1.0 - BOUND_MARGIN)
+}
+
 /// One assignment + recentring step; returns the surviving clusters (in
-/// the order of `centers`) and each point's index into them.
+/// the order of `centers`) and each point's index into them. `bounds`
+/// carries Hamerly's bounds from one step to the next: `None` on the first
+/// step, valid for `centers` afterwards.
 fn step(
     points: &[[f64; 2]],
     weights: Option<&[f64]>,
     ids: &[u32],
     centers: &[[f64; 2]],
+    bounds: &mut Option<Vec<Bound>>,
 ) -> (Vec<u32>, Vec<[f64; 2]>, Vec<u32>) {
-    let assignment: Vec<u32> = points
-        .par_iter()
-        .with_min_len(parallel::MIN_ITEMS_PER_TASK)
-        .map(|&p| nearest(p, centers) as u32)
-        .collect();
     let k = centers.len();
+    let index = (k >= INDEXED_CENTRES).then(|| CentresByX::new(centers));
+    let search = |p: [f64; 2]| -> Bound {
+        let (c, d, second) = match &index {
+            Some(index) => index.nearest_two(p, centers),
+            None => nearest_two(p, centers),
+        };
+        Bound {
+            center: c as u32,
+            upper: d.sqrt(),
+            lower: second.sqrt(),
+        }
+    };
+    let current: Vec<Bound> = match bounds.take() {
+        None => points
+            .par_iter()
+            .with_min_len(parallel::MIN_ITEMS_PER_TASK)
+            .map(|&p| search(p))
+            .collect(),
+        Some(mut previous) => {
+            // Half the distance from each centre to its nearest other centre.
+            let half_gap: Vec<f64> = (0..k)
+                .map(|a| {
+                    (0..k)
+                        .filter(|&j| j != a)
+                        .map(|j| distance2(centers[a], centers[j]))
+                        .fold(f64::INFINITY, f64::min)
+                        .sqrt()
+                        / 2.0
+                })
+                .collect();
+            previous
+                .par_iter_mut()
+                .with_min_len(parallel::MIN_ITEMS_PER_TASK)
+                .zip(points.par_iter())
+                .for_each(|(b, &p)| {
+                    let limit = b.lower.max(half_gap[b.center as usize]);
+                    if clearly_below(b.upper, limit) {
+                        return;
+                    }
+                    b.upper = distance2(p, centers[b.center as usize]).sqrt();
+                    if clearly_below(b.upper, limit) {
+                        return;
+                    }
+                    *b = search(p);
+                });
+            previous
+        }
+    };
     let sums = parallel::sum_rows(points.len(), 4 * k, |range, acc| {
         for i in range {
-            let c = assignment[i] as usize;
+            let c = current[i].center as usize;
             let w = weight(weights, i as u32);
             acc[4 * c] += w * points[i][0];
             acc[4 * c + 1] += w * points[i][1];
@@ -239,10 +429,37 @@ fn step(
             ]);
         }
     }
-    let assignment = assignment
-        .into_iter()
-        .map(|c| renumber[c as usize])
+    // How far each surviving centre moved, and the two largest moves, so
+    // that every point's bounds follow its own centre and the others.
+    let moves: Vec<f64> = (0..k)
+        .map(|c| match renumber[c] {
+            u32::MAX => 0.0,
+            r => distance2(centers[c], new_centers[r as usize]).sqrt(),
+        })
         .collect();
+    let (mut first, mut second) = ((0.0f64, usize::MAX), 0.0f64);
+    for (c, &m) in moves.iter().enumerate() {
+        if m > first.0 {
+            second = first.0;
+            first = (m, c);
+        } else if m > second {
+            second = m;
+        }
+    }
+    let mut next = current;
+    let assignment: Vec<u32> = next
+        .par_iter_mut()
+        .with_min_len(parallel::MIN_ITEMS_PER_TASK)
+        .map(|b| {
+            let c = b.center as usize;
+            // Rounding of the moves is absorbed by BOUND_MARGIN.
+            b.upper += moves[c];
+            b.lower -= if c == first.1 { second } else { first.0 };
+            b.center = renumber[c];
+            b.center
+        })
+        .collect();
+    *bounds = Some(next);
     (new_ids, new_centers, assignment)
 }
 
@@ -274,8 +491,9 @@ pub fn kmeans(
     let mut ids: Vec<u32> = sorted_start.iter().map(|c| c.id).collect();
     let mut centers: Vec<[f64; 2]> = sorted_start.iter().map(|c| c.center).collect();
     let mut remaining = max_iters;
+    let mut bounds = None;
     loop {
-        let (new_ids, new_centers, assignment) = step(points, weights, &ids, &centers);
+        let (new_ids, new_centers, assignment) = step(points, weights, &ids, &centers, &mut bounds);
         if remaining == 0 || same_clustering(&centers, &new_centers) {
             let mut members = vec![Vec::new(); new_ids.len()];
             for (i, &c) in assignment.iter().enumerate() {
@@ -316,6 +534,118 @@ mod tests {
             pts.push([-3.0 + (t * 1.3).sin() * 0.6, 4.0 + (t * 0.7).cos() * 0.2]);
         }
         pts
+    }
+
+    #[test]
+    fn indexed_nearest_matches_the_plain_scan_ties_included() {
+        let mut rng = Xoshiro256Plus::seed_from_u64(5);
+        use rand::Rng;
+        // A coarse grid makes equal distances common.
+        let mut grid = |n: usize| -> Vec<[f64; 2]> {
+            (0..n)
+                .map(|_| {
+                    [
+                        f64::from(rng.gen_range(-6i32..6)) * 0.5,
+                        f64::from(rng.gen_range(-6i32..6)) * 0.5,
+                    ]
+                })
+                .collect()
+        };
+        let centers = grid(40);
+        let points = grid(2000);
+        let index = CentresByX::new(&centers);
+        for p in points.into_iter().chain([[f64::NAN, 0.0], [0.0, f64::NAN]]) {
+            assert_eq!(index.nearest(p, &centers), nearest(p, &centers), "{p:?}");
+        }
+    }
+
+    /// Lloyd's algorithm the plain way: every distance, every step.
+    fn reference_kmeans(
+        points: &[[f64; 2]],
+        weights: Option<&[f64]>,
+        start: Vec<Cluster>,
+        max_iters: usize,
+    ) -> Vec<(u32, [f64; 2], Vec<u32>)> {
+        let mut ids: Vec<u32> = start.iter().map(|c| c.id).collect();
+        let mut centers: Vec<[f64; 2]> = start.iter().map(|c| c.center).collect();
+        let mut remaining = max_iters;
+        loop {
+            let assignment: Vec<usize> = points.iter().map(|&p| nearest(p, &centers)).collect();
+            // The same chunked summation as `step`, so that equal
+            // assignments give bit-identical centres.
+            let flat = parallel::sum_rows(points.len(), 4 * centers.len(), |range, acc| {
+                for i in range {
+                    let c = assignment[i];
+                    let w = weight(weights, i as u32);
+                    acc[4 * c] += w * points[i][0];
+                    acc[4 * c + 1] += w * points[i][1];
+                    acc[4 * c + 2] += w;
+                    acc[4 * c + 3] += 1.0;
+                }
+            });
+            let sums: Vec<&[f64]> = flat.chunks(4).collect();
+            let mut new_ids = Vec::new();
+            let mut new_centers = Vec::new();
+            let mut members = Vec::new();
+            for (c, s) in sums.iter().enumerate() {
+                if s[3] > 0.0 {
+                    new_ids.push(ids[c]);
+                    new_centers.push([s[0] / s[2], s[1] / s[2]]);
+                    members.push(
+                        (0..points.len() as u32)
+                            .filter(|&i| assignment[i as usize] == c)
+                            .collect(),
+                    );
+                }
+            }
+            if remaining == 0 || same_clustering(&centers, &new_centers) {
+                return new_ids
+                    .into_iter()
+                    .zip(new_centers)
+                    .zip(members)
+                    .map(|((i, c), m)| (i, c, m))
+                    .collect();
+            }
+            ids = new_ids;
+            centers = new_centers;
+            remaining -= 1;
+        }
+    }
+
+    #[test]
+    fn bounded_kmeans_equals_plain_lloyd() {
+        use rand::Rng;
+        let mut rng = Xoshiro256Plus::seed_from_u64(11);
+        for (n, k, coarse) in [
+            (3000, 100, false),
+            (3000, 40, true),
+            (500, 4, false),
+            (400, 3, true),
+        ] {
+            let points: Vec<[f64; 2]> = (0..n)
+                .map(|i| {
+                    let blob = (i % 5) as f64;
+                    let (x, y): (f64, f64) = (rng.r#gen(), rng.r#gen());
+                    if coarse {
+                        // Repeated coordinates make ties between centres common.
+                        [(x * 8.0).round() / 4.0 + blob, (y * 8.0).round() / 4.0]
+                    } else {
+                        [x + 3.0 * blob.sin(), y + 2.0 * blob.cos()]
+                    }
+                })
+                .collect();
+            let weights: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
+            for w in [None, Some(&weights[..])] {
+                let start = first_distinct(&points, k);
+                let fast = kmeans(&points, w, start.clone(), 100);
+                let plain = reference_kmeans(&points, w, start, 100);
+                let fast: Vec<_> = fast
+                    .into_iter()
+                    .map(|c| (c.id, c.center, c.members))
+                    .collect();
+                assert_eq!(fast, plain, "n {n}, k {k}, coarse {coarse}");
+            }
+        }
     }
 
     #[test]

@@ -45,28 +45,70 @@ pub struct VoteMatrix {
 ///
 /// Use it to stream votes that are already resolved (one current vote per
 /// cell, e.g. from a database) or that arrive in the order they were cast.
-/// Votes pushed in ascending (participant, statement) order skip the sort.
+/// Votes pushed in ascending (participant, statement) order go straight into
+/// the compressed rows (five bytes a vote, no sort); the first vote out of
+/// that order switches the builder to packed words (eight bytes a vote) that
+/// are sorted when it finishes.
 #[derive(Debug, Default)]
 pub struct VoteMatrixBuilder {
+    /// Rows built so far while the input is in order.
+    direct: DirectRows,
+    /// Every vote as a packed word, once the input was out of order.
     packed: Vec<PackedVote>,
     sorted: bool,
+    pushed: usize,
+}
+
+/// Compressed rows with raw statement ids, for input that arrives sorted.
+#[derive(Debug, Default)]
+struct DirectRows {
+    participants: Vec<ParticipantId>,
+    row_offsets: Vec<usize>,
+    statement_ids: Vec<u32>,
+    values: Vec<i8>,
+}
+
+impl DirectRows {
+    fn last_cell(&self) -> Option<(u32, u32)> {
+        Some((self.participants.last()?.0, *self.statement_ids.last()?))
+    }
+
+    /// The rows as packed words, in order (`row_offsets` holds each row's start).
+    fn packed(&self) -> Vec<PackedVote> {
+        let mut out = Vec::with_capacity(self.values.len());
+        for (row, p) in self.participants.iter().enumerate() {
+            let end = self
+                .row_offsets
+                .get(row + 1)
+                .copied()
+                .unwrap_or(self.values.len());
+            for i in self.row_offsets[row]..end {
+                out.push(
+                    (u64::from(p.0) << 32)
+                        | (u64::from(self.statement_ids[i]) << 8)
+                        | (self.values[i] + 1) as u64,
+                );
+            }
+        }
+        out
+    }
 }
 
 impl VoteMatrixBuilder {
     /// An empty builder.
     pub fn new() -> Self {
         VoteMatrixBuilder {
-            packed: Vec::new(),
             sorted: true,
+            ..Default::default()
         }
     }
 
-    /// An empty builder with room for `votes` votes.
+    /// An empty builder with room for `votes` votes (in order).
     pub fn with_capacity(votes: usize) -> Self {
-        VoteMatrixBuilder {
-            packed: Vec::with_capacity(votes),
-            sorted: true,
-        }
+        let mut builder = Self::new();
+        builder.direct.statement_ids.reserve_exact(votes);
+        builder.direct.values.reserve_exact(votes);
+        builder
     }
 
     /// Adds one vote; it replaces any vote pushed earlier for the same cell.
@@ -79,33 +121,54 @@ impl VoteMatrixBuilder {
         if statement.0 > StatementId::MAX {
             return Err(MathError::StatementIdTooLarge(statement));
         }
-        let packed = pack(participant, statement, vote);
-        if let Some(&last) = self.packed.last() {
-            // Equal cells keep `sorted`: the later one wins either way.
-            if cell_key(packed) < cell_key(last) {
-                self.sorted = false;
+        self.pushed += 1;
+        if self.sorted {
+            let cell = (participant.0, statement.0);
+            match self.direct.last_cell() {
+                Some(last) if cell == last => {
+                    // The later vote for the same cell wins.
+                    if let Some(v) = self.direct.values.last_mut() {
+                        *v = vote.value();
+                    }
+                    return Ok(());
+                }
+                Some(last) if cell < last => {
+                    self.packed = self.direct.packed();
+                    self.direct = DirectRows::default();
+                    self.sorted = false;
+                }
+                last => {
+                    if last.is_none_or(|(p, _)| p != participant.0) {
+                        self.direct.participants.push(participant);
+                        self.direct.row_offsets.push(self.direct.values.len());
+                    }
+                    self.direct.statement_ids.push(statement.0);
+                    self.direct.values.push(vote.value());
+                    return Ok(());
+                }
             }
         }
-        self.packed.push(packed);
+        self.packed.push(pack(participant, statement, vote));
         Ok(())
     }
 
     /// Number of votes pushed so far (before duplicates are resolved).
     pub fn len(&self) -> usize {
-        self.packed.len()
+        self.pushed
     }
 
     /// Whether nothing was pushed.
     pub fn is_empty(&self) -> bool {
-        self.packed.is_empty()
+        self.pushed == 0
     }
 
     /// Resolves duplicates and builds the matrix.
     pub fn finish(mut self) -> VoteMatrix {
-        if !self.sorted {
-            // Stable, so that among equal cells the push order survives.
-            self.packed.par_sort_by_key(|&p| cell_key(p));
+        if self.sorted {
+            return VoteMatrix::from_direct(self.direct);
         }
+        // Stable, so that among equal cells the push order survives.
+        self.packed.par_sort_by_key(|&p| cell_key(p));
         // Keep the last of each run of equal cells.
         let mut write = 0;
         for read in 0..self.packed.len() {
@@ -123,6 +186,28 @@ impl VoteMatrixBuilder {
     }
 }
 
+/// The distinct values of `ids`, ascending, via a bitmap over the id range
+/// (at most 2 MB, as statement ids are below 2^24) rather than a sorted copy
+/// of every vote.
+fn distinct_ids(ids: impl Iterator<Item = u32> + Clone) -> Vec<u32> {
+    let Some(max) = ids.clone().max() else {
+        return Vec::new();
+    };
+    let mut seen = vec![0u64; max as usize / 64 + 1];
+    for id in ids {
+        seen[id as usize / 64] |= 1 << (id % 64);
+    }
+    let mut out = Vec::new();
+    for (w, &word) in seen.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            out.push(w as u32 * 64 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
+    out
+}
+
 impl VoteMatrix {
     /// A matrix without votes.
     pub fn empty() -> Self {
@@ -135,8 +220,11 @@ impl VoteMatrix {
     /// Builds the matrix from vote events in any order: for every cell the
     /// latest event wins (see [`VoteEvent`] for ties).
     pub fn from_events(events: &[VoteEvent]) -> Result<Self, MathError> {
+        // Sorted by cell, and within a cell by (time, vote), the latest vote
+        // of each cell comes last: the builder keeps it and, since the cells
+        // arrive in order, builds the rows directly without a second sort.
         let mut order: Vec<&VoteEvent> = events.iter().collect();
-        order.par_sort_unstable_by_key(|e| (e.timestamp, e.participant, e.statement, e.vote));
+        order.par_sort_unstable_by_key(|e| (e.participant, e.statement, e.timestamp, e.vote));
         let mut builder = VoteMatrixBuilder::with_capacity(events.len());
         for event in order {
             builder.push(event.participant, event.statement, event.vote)?;
@@ -144,14 +232,39 @@ impl VoteMatrix {
         Ok(builder.finish())
     }
 
-    fn from_sorted_unique(packed: &[PackedVote]) -> Self {
-        let mut statement_ids: Vec<u32> = packed
-            .par_iter()
+    /// Finishes rows built in order: raw statement ids become column
+    /// indices in place, so no second copy of the votes is made.
+    fn from_direct(direct: DirectRows) -> Self {
+        let DirectRows {
+            participants,
+            mut row_offsets,
+            statement_ids: mut columns,
+            values,
+        } = direct;
+        let statement_ids = distinct_ids(columns.iter().copied());
+        let column_of = ColumnLookup::new(&statement_ids);
+        columns
+            .par_iter_mut()
             .with_min_len(crate::parallel::MIN_ITEMS_PER_TASK)
-            .map(|&p| unpack(p).1)
-            .collect();
-        statement_ids.par_sort_unstable();
-        statement_ids.dedup();
+            .for_each(|c| *c = column_of.get(*c));
+        drop(column_of);
+        row_offsets.push(values.len());
+        let mut matrix = VoteMatrix {
+            participants,
+            statements: statement_ids.into_iter().map(StatementId).collect(),
+            row_offsets,
+            columns,
+            values,
+        };
+        matrix.participants.shrink_to_fit();
+        matrix.row_offsets.shrink_to_fit();
+        matrix.columns.shrink_to_fit();
+        matrix.values.shrink_to_fit();
+        matrix
+    }
+
+    fn from_sorted_unique(packed: &[PackedVote]) -> Self {
+        let statement_ids = distinct_ids(packed.iter().map(|&p| unpack(p).1));
         let column_of = ColumnLookup::new(&statement_ids);
 
         let mut participants = Vec::new();
@@ -493,6 +606,56 @@ mod tests {
             vote: v,
             timestamp: t,
         }
+    }
+
+    fn packed_only(votes: &[(u32, u32, Vote)]) -> VoteMatrix {
+        // Each vote as its own event, later events later in time.
+        let events: Vec<VoteEvent> = votes
+            .iter()
+            .enumerate()
+            .map(|(t, &(p, s, v))| ev(p, s, v, t as i64))
+            .collect();
+        VoteMatrix::from_events(&events).unwrap()
+    }
+
+    #[test]
+    fn builder_in_order_and_out_of_order_agree() {
+        use Vote::*;
+        let in_order = [
+            (1, 5, Agree),
+            (1, 5, Disagree),
+            (1, 9, Pass),
+            (4, 2, Agree),
+            (4, 9, Disagree),
+        ];
+        let mut b = VoteMatrixBuilder::with_capacity(2);
+        for &(p, s, v) in &in_order {
+            b.push(ParticipantId(p), StatementId(s), v).unwrap();
+        }
+        assert_eq!(b.len(), 5);
+        let direct = b.finish();
+        assert_eq!(direct, packed_only(&in_order));
+        assert_eq!(direct.n_votes(), 4);
+        assert_eq!(direct.get(ParticipantId(1), StatementId(5)), Some(Disagree));
+        assert_eq!(
+            direct.statements(),
+            &[StatementId(2), StatementId(5), StatementId(9)]
+        );
+
+        // Falling out of order half-way keeps everything pushed so far.
+        let mixed = [
+            (1, 5, Agree),
+            (4, 9, Disagree),
+            (1, 9, Pass),
+            (4, 9, Agree),
+            (0, 2, Agree),
+        ];
+        let mut b = VoteMatrixBuilder::new();
+        for &(p, s, v) in &mixed {
+            b.push(ParticipantId(p), StatementId(s), v).unwrap();
+        }
+        assert_eq!(b.finish(), packed_only(&mixed));
+        assert_eq!(VoteMatrixBuilder::new().finish(), VoteMatrix::empty());
     }
 
     #[test]

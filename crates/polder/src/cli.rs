@@ -47,6 +47,26 @@ pub enum Command {
     Keys(KeysCommand),
     /// Compare polder with the real Polis results in the fixtures and write the fidelity table.
     Fidelity(FidelityArgs),
+    /// Write a synthetic conversation with planted opinion groups as a Polis export.
+    Synth(SynthArgs),
+}
+
+/// Arguments of `polder synth`.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Size and shape: small (the bundled harbour example), scale_1m,
+    /// scale_10m or scale_50m.
+    #[arg(long, default_value = "small")]
+    pub preset: polder_synth::Preset,
+    /// Seed; the same preset and seed always give the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Overwrite files in a directory that is not empty.
+    #[arg(long)]
+    pub force: bool,
+    /// Directory to write votes.csv, comments.csv, summary.csv and
+    /// (when not too large) participants-votes.csv into.
+    pub dir: PathBuf,
 }
 
 /// `polder keys …`.
@@ -103,6 +123,11 @@ pub struct AnalyzeArgs {
     /// conversation (`never` to keep every update's state).
     #[arg(long, default_value = "1d", value_parser = parse_gap)]
     pub restart_after: Gap,
+    /// Print to standard error how long the math took in this process
+    /// (vote matrix and updates, not reading files or writing the report),
+    /// for comparisons with other implementations.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// A pause in voting after which the math worker restarts, or never.
@@ -185,7 +210,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 })??,
                 (None, None) => anyhow::bail!("give a conversation directory or --conversation ID"),
             };
-            let result = analyze::analyze(&conversation, &config, mode, true)?;
+            let started = std::time::Instant::now();
+            let result = analyze::analyze(&conversation, &config, mode, !args.timings)?;
+            if args.timings {
+                let math = started.elapsed();
+                eprintln!(
+                    "timings: math_ms={:.3} updates={} votes={} peak_rss_kb={}",
+                    math.as_secs_f64() * 1e3,
+                    result.updates,
+                    conversation.votes.len(),
+                    peak_rss_kb().unwrap_or(0)
+                );
+            }
             let rendered = analyze::render(&conversation, &result, args.format)?;
             match &args.output {
                 Some(path) => std::fs::write(path, rendered)
@@ -266,6 +302,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{key}");
             Ok(())
         }
+        Command::Synth(args) => {
+            let message = crate::synth::run(args.preset, args.seed, &args.dir, args.force)?;
+            eprint!("{message}");
+            Ok(())
+        }
         Command::Fidelity(args) => {
             let rows = fidelity::run_all(&args.fixtures)?;
             let table = fidelity::markdown(&rows);
@@ -276,4 +317,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Peak resident memory of this process (`VmHWM`), where `/proc` has it.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line["VmHWM:".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }

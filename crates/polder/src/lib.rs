@@ -8,4 +8,5 @@ pub mod fidelity;
 pub mod progress;
 pub mod serve;
 pub mod storage;
+pub mod synth;
 pub mod text;

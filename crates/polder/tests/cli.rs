@@ -186,3 +186,66 @@ fn bad_arguments_exit_with_usage_errors() {
     let out = polder(&["analyze", ".", "--window", "5y"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn synth_writes_an_export_that_analyze_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("harbour");
+    let out = polder(&[
+        "synth",
+        "--preset",
+        "small",
+        "--seed",
+        "1",
+        target.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("400 participants, 24 statements"));
+    let out = polder(&[
+        "analyze",
+        target.to_str().unwrap(),
+        "--mode",
+        "once",
+        "--format",
+        "text",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Opinion groups: 3"), "{text}");
+
+    // A second run must not overwrite silently.
+    let out = polder(&["synth", target.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    let out = polder(&["synth", "--force", target.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn the_bundled_example_is_what_synth_generates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = polder(&[
+        "synth",
+        "--preset",
+        "small",
+        "--seed",
+        "1",
+        "--force",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/polderdam-harbour");
+    for file in [
+        "votes.csv",
+        "comments.csv",
+        "participants-votes.csv",
+        "summary.csv",
+    ] {
+        let fresh = std::fs::read(dir.path().join(file)).unwrap();
+        let kept = std::fs::read(bundled.join(file)).unwrap();
+        assert!(
+            fresh == kept,
+            "examples/polderdam-harbour/{file} is stale: regenerate it (see its README)"
+        );
+    }
+}

@@ -29,7 +29,13 @@ fn urls(dir: &Path) -> Vec<String> {
     urls
 }
 
-async fn send(client: &awc::Client, method: &str, url: String, auth: &str, body: Option<Value>) -> (u16, Value) {
+async fn send(
+    client: &awc::Client,
+    method: &str,
+    url: String,
+    auth: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
     let req = client
         .request(method, url)
@@ -48,7 +54,8 @@ async fn send(client: &awc::Client, method: &str, url: String, auth: &str, body:
 #[actix_web::test]
 async fn served_report_equals_analyze_after_concurrent_votes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/opendata/vtaiwan.uberx");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/opendata/vtaiwan.uberx");
     for url in urls(dir.path()) {
         let store = polder_store::open(&url).await.expect("store");
         let nanos = std::time::SystemTime::now()
@@ -76,7 +83,9 @@ async fn served_report_equals_analyze_after_concurrent_votes() {
             workers: Some(2),
             ..ServerConfig::default()
         };
-        let state = build_state(config, Arc::clone(&store)).await.expect("state");
+        let state = build_state(config, Arc::clone(&store))
+            .await
+            .expect("state");
         let Running {
             addr,
             handle,
@@ -95,14 +104,19 @@ async fn served_report_equals_analyze_after_concurrent_votes() {
             let client = client.clone();
             let base = base.clone();
             async move {
-                let (status, joined) = send(&client, "POST", format!("{base}/participants"), "", None).await;
+                let (status, joined) =
+                    send(&client, "POST", format!("{base}/participants"), "", None).await;
                 assert_eq!(status, 201, "{joined}");
                 let token = joined["token"].as_str().expect("token").to_owned();
                 let mut last = 0;
                 for round in 0..VOTES_EACH {
-                    let (_, next) = send(&client, "GET", format!("{base}/next"), &token, None).await;
-                    let Some(tid) = next["statement"]["id"].as_u64() else { break };
-                    let vote = ["agree", "disagree", "pass"][(i * 7 + round * 3 + tid as usize) % 3];
+                    let (_, next) =
+                        send(&client, "GET", format!("{base}/next"), &token, None).await;
+                    let Some(tid) = next["statement"]["id"].as_u64() else {
+                        break;
+                    };
+                    let vote =
+                        ["agree", "disagree", "pass"][(i * 7 + round * 3 + tid as usize) % 3];
                     let (status, ack) = send(
                         &client,
                         "POST",
@@ -125,13 +139,22 @@ async fn served_report_equals_analyze_after_concurrent_votes() {
         assert_eq!(store.last_seq(&id).await.expect("seq"), last_seq);
 
         // A from-scratch recompute, then the served report.
-        let (status, _) = send(&client, "POST", format!("{base}/recompute?full=true"), &key.plaintext, None).await;
+        let (status, _) = send(
+            &client,
+            "POST",
+            format!("{base}/recompute?full=true"),
+            &key.plaintext,
+            None,
+        )
+        .await;
         assert_eq!(status, 202);
         let mut served = Value::Null;
         for _ in 0..1200 {
             let published = state.hub.get(&id).and_then(|l| l.published());
             if published.is_some_and(|p| p.last_seq >= last_seq && p.analysis.tick == 1) {
-                served = send(&client, "GET", format!("{base}/report"), "", None).await.1;
+                served = send(&client, "GET", format!("{base}/report"), "", None)
+                    .await
+                    .1;
                 break;
             }
             actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -150,7 +173,10 @@ async fn served_report_equals_analyze_after_concurrent_votes() {
             assert_eq!(served[part], expected[part], "{url}: `{part}` differs");
         }
         for field in ["n_participants", "n_votes", "n_groups", "n_clustered"] {
-            assert_eq!(served["meta"][field], expected["meta"][field], "{url}: meta.{field}");
+            assert_eq!(
+                served["meta"][field], expected["meta"][field],
+                "{url}: meta.{field}"
+            );
         }
         assert!(served["meta"]["n_participants"].as_u64().expect("n") > 1_000);
         handle.stop(true).await;
