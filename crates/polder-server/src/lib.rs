@@ -109,6 +109,7 @@ pub fn start(state: Arc<AppState>) -> std::io::Result<Running> {
     let server = server.run();
     let handle = server.handle();
     spawn_housekeeping(Arc::clone(&state));
+    warm_up(Arc::clone(&state));
     tracing::info!(%addr, "polder is listening");
     Ok(Running {
         addr,
@@ -131,6 +132,21 @@ pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
 
 fn tracing_actix() -> actix_web::middleware::Logger {
     actix_web::middleware::Logger::new("%r %s %Dms").log_target("polder::http")
+}
+
+/// Starts the recompute of every open conversation, so that reports are
+/// ready before anyone asks.
+fn warm_up(state: Arc<AppState>) {
+    actix_web::rt::spawn(async move {
+        match state.store.list_conversations().await {
+            Ok(conversations) => {
+                for c in conversations.iter().filter(|c| !c.closed) {
+                    state.live(&c.id);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot list conversations at start-up"),
+        }
+    });
 }
 
 fn spawn_housekeeping(state: Arc<AppState>) {

@@ -68,12 +68,16 @@ async fn source(state: &State, id: &str, at: Option<&str>) -> ApiResult<Source> 
     match at {
         Some(at) => {
             let at = parse_at(at)?;
-            let snapshot = state.store.snapshot_at(id, Some(at)).await?.ok_or_else(|| {
-                ApiError::new(
-                    ErrorKind::ReportNotFound,
-                    format!("conversation `{id}` has no snapshot at or before {at} ms"),
-                )
-            })?;
+            let snapshot = state
+                .store
+                .snapshot_at(id, Some(at))
+                .await?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorKind::ReportNotFound,
+                        format!("conversation `{id}` has no snapshot at or before {at} ms"),
+                    )
+                })?;
             let json = serde_json::from_str(&snapshot.report_json).map_err(ApiError::internal)?;
             Ok(Source::Snapshot {
                 etag: format!("\"s{}\"", snapshot.meta.id),
@@ -81,14 +85,28 @@ async fn source(state: &State, id: &str, at: Option<&str>) -> ApiResult<Source> 
                 raw: snapshot.report_json,
             })
         }
-        None => state.live(id).published().map(Source::Live).ok_or_else(|| {
+        None => {
+            let live = state.live(id);
+            // A conversation nobody asked about since start-up has no
+            // report yet; its worker has just started, so wait briefly.
+            for _ in 0..FIRST_REPORT_WAIT_STEPS {
+                if live.published().is_some() {
+                    break;
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            live.published().map(Source::Live).ok_or_else(|| {
             ApiError::new(
                 ErrorKind::ReportNotFound,
                 format!("the first report of `{id}` is being computed; retry in a moment or listen to the events"),
             )
-        }),
+        })
+        }
     }
 }
+
+/// How long (in 50 ms steps) a report request waits for a first report.
+const FIRST_REPORT_WAIT_STEPS: usize = 100;
 
 fn not_modified(req: &HttpRequest, etag: &str) -> bool {
     req.headers()
