@@ -11,9 +11,8 @@
 //! the generator itself costs little of the two cores it shares with the
 //! server.
 
-use polder_server::auth::generate_api_key;
 use polder_server::{Running, ServerConfig, build_state, start};
-use polder_store::{KeyRecord, NewConversation, NewParticipant, NewStatement, Role};
+use polder_store::{NewConversation, NewParticipant, NewStatement};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -135,16 +134,6 @@ async fn run(url: &str, label: &str, seconds: u64, connections: u64) {
             .await
             .expect("statement");
     }
-    let key = generate_api_key();
-    store
-        .put_key(KeyRecord {
-            hash: key.hash,
-            role: Role::Admin,
-            label: "bench".into(),
-            created_ms: 0,
-        })
-        .await
-        .expect("key");
     let config = ServerConfig {
         bind: "127.0.0.1:0".into(),
         database_url: url.into(),

@@ -43,6 +43,25 @@ pub fn generate_api_key() -> NewApiKey {
     NewApiKey { plaintext, hash }
 }
 
+/// Makes a key with `role`, stores its hash, and returns the key itself
+/// (the only time it is seen).
+pub async fn issue_api_key(
+    store: &dyn polder_store::Store,
+    role: polder_store::Role,
+    label: &str,
+) -> Result<String, polder_store::StoreError> {
+    let key = generate_api_key();
+    store
+        .put_key(polder_store::KeyRecord {
+            hash: key.hash,
+            role,
+            label: label.to_owned(),
+            created_ms: crate::time::now_ms(),
+        })
+        .await?;
+    Ok(key.plaintext)
+}
+
 /// The stored form of an API key: lowercase hex SHA-256.
 pub fn hash_api_key(plaintext: &str) -> String {
     hex(&Sha256::digest(plaintext.as_bytes()))

@@ -124,7 +124,7 @@ pub fn write_polis_export(
                     votes_out.writer,
                     "{},{},{},{},{}",
                     v.timestamp,
-                    crate::datetime::polis(v.timestamp),
+                    polder_formats::polis_export_write::polis_datetime(v.timestamp),
                     v.statement,
                     v.participant,
                     v.vote.value()
@@ -194,7 +194,7 @@ pub fn write_polis_export(
         comments
             .write_record([
                 created.to_string(),
-                crate::datetime::polis(created),
+                polder_formats::polis_export_write::polis_datetime(created),
                 s.to_string(),
                 author.to_string(),
                 agrees[s as usize].to_string(),

@@ -26,7 +26,6 @@
 //! ```
 
 pub mod config;
-mod datetime;
 pub mod error;
 pub mod export;
 mod generate;

@@ -2,10 +2,9 @@
 
 use anyhow::Context;
 use clap::Args;
-use polder_server::auth::generate_api_key;
 use polder_server::config::LogFormat;
 use polder_server::{ServerConfig, build_state};
-use polder_store::{KeyRecord, NewConversation, Role, Store};
+use polder_store::{NewConversation, Role, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -97,14 +96,5 @@ async fn load_demo(store: &Arc<dyn Store>, dir: &Path) -> anyhow::Result<()> {
 
 /// Makes and stores a new key; returns the key itself (shown once).
 pub async fn make_key(store: &Arc<dyn Store>, role: Role, label: &str) -> anyhow::Result<String> {
-    let key = generate_api_key();
-    store
-        .put_key(KeyRecord {
-            hash: key.hash,
-            role,
-            label: label.to_owned(),
-            created_ms: polder_server::time::now_ms(),
-        })
-        .await?;
-    Ok(key.plaintext)
+    Ok(polder_server::auth::issue_api_key(store.as_ref(), role, label).await?)
 }

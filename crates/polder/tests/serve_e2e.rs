@@ -7,9 +7,8 @@
 use polder::analyze::{self, Mode};
 use polder::storage;
 use polder_core::MathConfig;
-use polder_server::auth::generate_api_key;
 use polder_server::{Running, ServerConfig, build_state, start};
-use polder_store::{KeyRecord, Role};
+use polder_store::Role;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -66,14 +65,7 @@ async fn served_report_equals_analyze_after_concurrent_votes() {
         storage::import(&store, &fixture, Some(id.clone()), false)
             .await
             .expect("import");
-        let key = generate_api_key();
-        store
-            .put_key(KeyRecord {
-                hash: key.hash,
-                role: Role::Admin,
-                label: "e2e".into(),
-                created_ms: 0,
-            })
+        let admin = polder_server::auth::issue_api_key(store.as_ref(), Role::Admin, "e2e")
             .await
             .expect("key");
         let config = ServerConfig {
@@ -143,7 +135,7 @@ async fn served_report_equals_analyze_after_concurrent_votes() {
             &client,
             "POST",
             format!("{base}/recompute?full=true"),
-            &key.plaintext,
+            &admin,
             None,
         )
         .await;

@@ -1,9 +1,8 @@
 //! A real server on an ephemeral port, and a small client for it.
 #![allow(dead_code, missing_docs)]
 
-use polder_server::auth::generate_api_key;
 use polder_server::{Running, ServerConfig, build_state, start};
-use polder_store::{KeyRecord, Role, Store};
+use polder_store::{Role, Store};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -35,14 +34,7 @@ pub struct TestServer {
 /// are shared between tests, so callers use unique conversation ids.
 pub async fn server(url: &str, tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
     let store = polder_store::open(url).await.expect("open store");
-    let key = generate_api_key();
-    store
-        .put_key(KeyRecord {
-            hash: key.hash,
-            role: Role::Admin,
-            label: "test".into(),
-            created_ms: 0,
-        })
+    let admin_key = polder_server::auth::issue_api_key(store.as_ref(), Role::Admin, "test")
         .await
         .expect("admin key");
     let mut config = ServerConfig {
@@ -68,7 +60,7 @@ pub async fn server(url: &str, tweak: impl FnOnce(&mut ServerConfig)) -> TestSer
         addr,
         handle,
         state,
-        admin_key: key.plaintext,
+        admin_key,
         store,
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
