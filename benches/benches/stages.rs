@@ -6,7 +6,11 @@
 //!
 //! Inputs: `vtaiwan.uberx` from the shared fixtures (1,921 participants,
 //! 197 statements, 49,443 current votes; data gathered using the Polis
-//! software, CC BY 4.0, The Computational Democracy Project).
+//! software, CC BY 4.0, The Computational Democracy Project), and with
+//! `POLDER_STAGES_SYNTHETIC=1` also the generated 100,000 × 2,000
+//! conversation (`polder synth --preset scale_10m --seed 1`, ≈ 10 M votes;
+//! about 6 s an update, so with criterion's minimum of ten samples per
+//! stage that input takes about half an hour).
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use polder_benches::{fixtures, split_latest, timed_update};
@@ -39,11 +43,23 @@ fn inputs() -> Vec<Input> {
         Ok(c) => c,
         Err(e) => panic!("the benchmark needs {}: {e}", dir.display()),
     };
-    vec![Input {
+    let mut inputs = vec![Input {
         name: "vtaiwan.uberx",
         catalog: conversation.catalog(),
         events: conversation.votes,
-    }]
+    }];
+    if std::env::var_os("POLDER_STAGES_SYNTHETIC").is_some() {
+        let synth = match polder_synth::Synth::new(polder_synth::Preset::Scale10m.config(), 1) {
+            Ok(s) => s,
+            Err(e) => panic!("the scale_10m preset is invalid: {e}"),
+        };
+        inputs.push(Input {
+            name: "synthetic-100k-x-2k",
+            catalog: StatementCatalog::new(),
+            events: synth.votes(),
+        });
+    }
+    inputs
 }
 
 fn bench_input(c: &mut Criterion, input: &Input) {
@@ -55,7 +71,14 @@ fn bench_input(c: &mut Criterion, input: &Input) {
         .0
         .state;
 
+    // Seconds an update on the large input: the fewest samples criterion allows.
+    let samples = if input.events.len() > 1_000_000 {
+        10
+    } else {
+        20
+    };
     let mut group = c.benchmark_group(format!("{}/full", input.name));
+    group.sample_size(samples);
     group.bench_function("matrix", |b| {
         b.iter(|| VoteMatrix::from_events(black_box(&input.events)))
     });
@@ -78,6 +101,7 @@ fn bench_input(c: &mut Criterion, input: &Input) {
     group.finish();
 
     let mut group = c.benchmark_group(format!("{}/incremental", input.name));
+    group.sample_size(samples);
     group.bench_function("matrix", |b| {
         b.iter(|| earlier.with_events(black_box(&latest)))
     });
