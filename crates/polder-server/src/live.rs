@@ -3,9 +3,10 @@
 //! subscribers about both.
 
 use polder_core::{Analysis, Report, StatementCatalog, VoteMatrix};
+use polder_store::Statement;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tokio::sync::{Notify, broadcast};
 
@@ -28,6 +29,20 @@ impl LiveEvent {
             data: data.into(),
         }
     }
+}
+
+/// The shortest time between two `votes` events of one conversation.
+pub const VOTES_EVENT_INTERVAL_MS: i64 = 250;
+
+/// Payload of the `votes` event.
+#[derive(Debug, Serialize)]
+struct VotesEvent {
+    /// Votes this server node acknowledged since it started.
+    received: u64,
+    /// Acknowledged votes the current report does not reflect yet.
+    pending: u64,
+    /// Sequence number of the newest acknowledged vote in this batch.
+    last_seq: u64,
 }
 
 /// One computed report and everything derived from it that requests need.
@@ -68,6 +83,16 @@ pub struct Live {
     pending: Mutex<HashMap<u32, Vec<(u64, u32)>>>,
     /// Votes acknowledged by this node (for the `votes` events).
     pub votes_received: AtomicU64,
+    /// When the last `votes` event went out (ms since the epoch), so that
+    /// a flood of votes becomes a few events a second, not one per vote.
+    last_votes_event_ms: AtomicI64,
+    /// The conversation's statements, shared by every "next statement"
+    /// request until this node adds or moderates one, or the recompute
+    /// worker reloads them (which also picks up other nodes' changes).
+    statements: RwLock<Option<Arc<Vec<Statement>>>>,
+    /// Bumped whenever `statements` is invalidated, so that a list read
+    /// before an invalidation is never cached after it.
+    statements_generation: AtomicU64,
     /// Set when stored votes were removed: the next recompute reloads
     /// everything instead of merging newer votes.
     reset: AtomicBool,
@@ -81,6 +106,9 @@ impl Default for Live {
             published: RwLock::new(None),
             pending: Mutex::new(HashMap::new()),
             votes_received: AtomicU64::new(0),
+            last_votes_event_ms: AtomicI64::new(0),
+            statements: RwLock::new(None),
+            statements_generation: AtomicU64::new(0),
             reset: AtomicBool::new(false),
         }
     }
@@ -109,17 +137,42 @@ impl Live {
         });
     }
 
-    /// Records acknowledged votes and wakes the recompute.
+    /// Records acknowledged votes `(seq, participant, statement)`, wakes the
+    /// recompute and, at most every [`VOTES_EVENT_INTERVAL_MS`], tells
+    /// subscribers with a `votes` event.
     pub fn votes_accepted(&self, votes: &[(u64, u32, u32)]) {
-        {
+        let pending_total = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             for &(seq, pid, tid) in votes {
                 pending.entry(pid).or_default().push((seq, tid));
             }
-        }
-        self.votes_received
-            .fetch_add(votes.len() as u64, Ordering::Relaxed);
+            pending.values().map(Vec::len).sum::<usize>()
+        };
+        let received = self
+            .votes_received
+            .fetch_add(votes.len() as u64, Ordering::Relaxed)
+            + votes.len() as u64;
         self.dirty.notify_one();
+        let now = crate::time::now_ms();
+        let last = self.last_votes_event_ms.load(Ordering::Relaxed);
+        // Only the caller that wins the exchange sends, so concurrent
+        // requests do not each emit one.
+        if now - last >= VOTES_EVENT_INTERVAL_MS
+            && self
+                .last_votes_event_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let last_seq = votes.iter().map(|&(seq, _, _)| seq).max().unwrap_or(0);
+            self.emit(LiveEvent::new(
+                "votes",
+                &VotesEvent {
+                    received,
+                    pending: pending_total as u64,
+                    last_seq,
+                },
+            ));
+        }
     }
 
     /// Statements `pid` voted on after the latest report's matrix was loaded.
@@ -130,6 +183,43 @@ impl Live {
             .get(&pid)
             .map(|v| v.iter().map(|&(_, t)| t).collect())
             .unwrap_or_default()
+    }
+
+    /// The cached statement list and the generation to pass back to
+    /// [`Live::cache_statements`] after a reload.
+    pub fn cached_statements(&self) -> (Option<Arc<Vec<Statement>>>, u64) {
+        let generation = self.statements_generation.load(Ordering::SeqCst);
+        let cached = self
+            .statements
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        (cached, generation)
+    }
+
+    /// Caches a statement list read from the store, unless the list was
+    /// invalidated since `generation` was taken (the read may be stale).
+    pub fn cache_statements(&self, statements: Arc<Vec<Statement>>, generation: u64) {
+        let mut slot = self
+            .statements
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if self.statements_generation.load(Ordering::SeqCst) == generation {
+            *slot = Some(statements);
+        }
+    }
+
+    /// Forgets the cached statements (one was added or moderated) and
+    /// wakes the recompute.
+    pub fn statements_changed(&self) {
+        let mut slot = self
+            .statements
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.statements_generation.fetch_add(1, Ordering::SeqCst);
+        *slot = None;
+        drop(slot);
+        self.dirty.notify_one();
     }
 
     /// Asks the next recompute to start from scratch.

@@ -75,10 +75,14 @@ async fn recompute(
             ..WorkerMath::default()
         };
     }
-    let statements = store
-        .list_statements(conversation)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (_, generation) = live.cached_statements();
+    let statements = Arc::new(
+        store
+            .list_statements(conversation)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    live.cache_statements(Arc::clone(&statements), generation);
     let catalog = Arc::new(polder_store::catalog_of(&statements));
     let last_seq = store
         .last_seq(conversation)

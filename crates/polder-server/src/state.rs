@@ -24,7 +24,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Per-participant and per-client limits.
     pub limits: RateLimits,
-    /// Key for hashing client addresses; never stored.
+    /// Key for hashing client addresses. It is kept in the store's secrets
+    /// so that every node hashes alike; the addresses and their hashes are
+    /// never stored.
     pub fingerprint_key: Vec<u8>,
     /// Tells background workers to stop.
     pub shutdown: Shutdown,

@@ -173,6 +173,22 @@ async fn main_flows(s: &TestServer) {
         (refused.status, refused.code()),
         (422, "statement_moderated_out")
     );
+    // The statement list behind "next" was cached above; moderation must
+    // drop it, so a participant who voted on the rest gets nothing.
+    let next = s
+        .call(
+            "GET",
+            &format!("/api/v1/conversations/{id}/next"),
+            Some(&people[2].1),
+            None,
+        )
+        .await;
+    assert_eq!(
+        next.body["statement"],
+        serde_json::Value::Null,
+        "a moderated-out statement is not offered: {}",
+        next.text
+    );
     let log = s
         .call(
             "GET",
@@ -671,6 +687,7 @@ async fn events(s: &TestServer) {
     let mut buffer = String::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let mut saw_progress = false;
+    let mut saw_votes = false;
     loop {
         assert!(
             std::time::Instant::now() < deadline,
@@ -685,12 +702,19 @@ async fn events(s: &TestServer) {
         while let Some(end) = buffer.find("\n\n") {
             let frame: String = buffer.drain(..end + 2).collect();
             saw_progress |= frame.starts_with("event: progress");
+            if let Some(data) = frame.strip_prefix("event: votes\ndata: ") {
+                let event: serde_json::Value = serde_json::from_str(data.trim()).expect("json");
+                assert!(event["received"].as_u64().is_some_and(|n| n >= 1), "{data}");
+                assert!(event["last_seq"].as_u64().is_some_and(|n| n >= 1), "{data}");
+                saw_votes = true;
+            }
             if let Some(data) = frame.strip_prefix("event: report\ndata: ") {
                 let event: serde_json::Value = serde_json::from_str(data.trim()).expect("json");
                 if event["last_seq"].as_u64().is_some_and(|seq| seq >= last) {
                     assert_eq!(event["vote_count"], 10);
                     assert!(event["report"]["groups"].is_array());
                     assert!(saw_progress, "progress events come before the report");
+                    assert!(saw_votes, "the first acknowledged vote sends a votes event");
                     return;
                 }
             }

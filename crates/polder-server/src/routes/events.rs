@@ -4,7 +4,6 @@
 use super::State;
 use crate::error::ApiResult;
 use crate::live::LiveEvent;
-use crate::metrics::Metrics;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use futures_util::stream;
@@ -35,7 +34,8 @@ impl Drop for StreamGuard {
 }
 
 /// The event stream. Events: `status` (first, the current report header),
-/// `votes` (votes received), `progress` (a recompute stage started),
+/// `votes` (votes acknowledged: `received`, `pending`, `last_seq`; at most
+/// four a second), `progress` (a recompute stage started),
 /// `report` (a new report: `etag`, `vote_count`, `last_seq`, `computed_ms`,
 /// `report`).
 #[utoipa::path(
@@ -67,7 +67,7 @@ pub async fn events(state: State, id: web::Path<String>) -> ApiResult<HttpRespon
     let guard = StreamGuard(Arc::clone(&app));
     let first = stream::once(async move { Ok::<Bytes, actix_web::Error>(frame(&status)) });
     let rest = stream::unfold((receiver, guard), |(mut receiver, guard)| async move {
-        let bytes = next_frame(&mut receiver, &guard.0.metrics).await?;
+        let bytes = next_frame(&mut receiver).await?;
         Some((Ok::<Bytes, actix_web::Error>(bytes), (receiver, guard)))
     });
     Ok(HttpResponse::Ok()
@@ -78,10 +78,7 @@ pub async fn events(state: State, id: web::Path<String>) -> ApiResult<HttpRespon
 }
 
 /// The next bytes to send, or `None` when the stream must end.
-async fn next_frame(
-    receiver: &mut broadcast::Receiver<LiveEvent>,
-    _metrics: &Metrics,
-) -> Option<Bytes> {
+async fn next_frame(receiver: &mut broadcast::Receiver<LiveEvent>) -> Option<Bytes> {
     match tokio::time::timeout(KEEPALIVE, receiver.recv()).await {
         Err(_elapsed) => Some(Bytes::from_static(b": keep-alive\n\n")),
         Ok(Ok(event)) => Some(frame(&event)),

@@ -150,7 +150,9 @@ pub async fn erase_me(
         // recompute must start again from the whole matrix.
         live.request_reset();
     }
-    live.dirty.notify_one();
+    // Statements lost their author link; `statements_changed` also wakes
+    // the recompute.
+    live.statements_changed();
     Ok(HttpResponse::Ok().json(Erased {
         policy: match report.policy {
             polder_store::Erasure::Anonymise => ErasurePolicy::Anonymise,

@@ -89,7 +89,7 @@ pub async fn submit(
         }
     };
     let statement = state.store.add_statement(&id, new).await?;
-    state.live(&id).dirty.notify_one();
+    state.live(&id).statements_changed();
     Ok(HttpResponse::Created().json(StatementView::from(statement)))
 }
 
@@ -175,7 +175,7 @@ pub async fn moderate(
             },
         )
         .await?;
-    state.live(&id).dirty.notify_one();
+    state.live(&id).statements_changed();
     Ok(HttpResponse::Ok().json(StatementView::from(statement)))
 }
 

@@ -150,8 +150,15 @@ pub async fn next(
 ) -> ApiResult<HttpResponse> {
     let pid = require_participant(&state, &req, &id).await?;
     let conversation = super::conversation(&state, &id).await?;
-    let statements = state.store.list_statements(&id).await?;
     let live = state.live(&id);
+    let statements = match live.cached_statements() {
+        (Some(statements), _) => statements,
+        (None, generation) => {
+            let statements = Arc::new(state.store.list_statements(&id).await?);
+            live.cache_statements(Arc::clone(&statements), generation);
+            statements
+        }
+    };
     let published = live.published();
     let mut voted: HashSet<u32> = live.pending_for(pid).into_iter().collect();
     let mut priorities: HashMap<u32, f64> = HashMap::new();
