@@ -84,6 +84,12 @@ pub enum KeysCommand {
         #[arg(long, default_value = "cli")]
         label: String,
     },
+    /// Revoke a key: requests that present it are refused from now on.
+    Revoke {
+        /// The key as `keys create` printed it, or `-` to read it from
+        /// standard input (keeps it out of the shell history).
+        key: String,
+    },
 }
 
 /// Arguments of `polder analyze`.
@@ -300,6 +306,30 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::serve::make_key(&store, role, &label).await
             })??;
             println!("{key}");
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Revoke { key }) => {
+            let key = if key == "-" {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim().to_owned()
+            } else {
+                key
+            };
+            if key.is_empty() {
+                anyhow::bail!(
+                    "no key given: pass it as the argument or on standard input with `-`"
+                );
+            }
+            let hash = polder_server::auth::hash_api_key(&key);
+            let revoked = storage::block_on(async {
+                let store = polder_store::open(&cli.database_url).await?;
+                anyhow::Ok(store.revoke_key(&hash).await?)
+            })??;
+            if !revoked {
+                anyhow::bail!("no active key matches (unknown, mistyped, or already revoked)");
+            }
+            eprintln!("key revoked");
             Ok(())
         }
         Command::Synth(args) => {

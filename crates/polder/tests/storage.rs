@@ -309,3 +309,50 @@ fn analyze_reads_a_stored_conversation() {
     let missing = polder(&db, &["analyze", "--conversation", "nope"]);
     assert!(stderr(&missing).contains("conversation `nope` does not exist"));
 }
+
+#[test]
+fn a_key_revoked_on_the_command_line_is_refused_afterwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("polder.db").display());
+    let created = polder(&db, &["keys", "create", "--admin", "--label", "ops"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let key = last_line(&created);
+    assert!(!key.is_empty());
+
+    let store_has_it = |db: &str, key: &str| {
+        let hash = polder_server::auth::hash_api_key(key);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let store = polder_store::open(db).await.unwrap();
+            store.find_key(&hash).await.unwrap().is_some()
+        })
+    };
+    assert!(store_has_it(&db, &key));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polder"))
+        .args(["--database-url", &db, "keys", "revoke", "-"])
+        .env_remove("POLDER_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{key}").unwrap();
+    }
+    let revoked = child.wait_with_output().unwrap();
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert!(
+        !store_has_it(&db, &key),
+        "a revoked key still authenticates"
+    );
+
+    let again = polder(&db, &["keys", "revoke", &key]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("no active key"),
+        "{}",
+        stderr(&again)
+    );
+}
