@@ -141,13 +141,12 @@ impl Live {
     /// recompute and, at most every [`VOTES_EVENT_INTERVAL_MS`], tells
     /// subscribers with a `votes` event.
     pub fn votes_accepted(&self, votes: &[(u64, u32, u32)]) {
-        let pending_total = {
+        {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             for &(seq, pid, tid) in votes {
                 pending.entry(pid).or_default().push((seq, tid));
             }
-            pending.values().map(Vec::len).sum::<usize>()
-        };
+        }
         let received = self
             .votes_received
             .fetch_add(votes.len() as u64, Ordering::Relaxed)
@@ -163,6 +162,15 @@ impl Live {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
+            // Counted only when an event goes out: summing over every
+            // participant on each vote would put that walk on the hot path.
+            let pending_total: usize = self
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .map(Vec::len)
+                .sum();
             let last_seq = votes.iter().map(|&(seq, _, _)| seq).max().unwrap_or(0);
             self.emit(LiveEvent::new(
                 "votes",
