@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod ratelimit;
 pub mod recompute;
+pub mod retention;
 pub mod routes;
 pub mod state;
 pub mod time;
@@ -154,7 +155,13 @@ fn spawn_housekeeping(state: Arc<AppState>) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tokio::select! {
-                _ = tick.tick() => state.limits.forget_idle(),
+                _ = tick.tick() => {
+                    state.limits.forget_idle();
+                    // The first tick fires at once, so retention also runs at start-up.
+                    if let Err(error) = retention::apply(state.store.as_ref(), time::now_ms()).await {
+                        tracing::warn!(%error, "retention could not be applied; retrying in a minute");
+                    }
+                }
                 () = state.shutdown.cancelled() => return,
             }
         }

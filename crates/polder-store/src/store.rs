@@ -160,6 +160,17 @@ pub trait Store: Send + Sync {
         policy: Erasure,
     ) -> StoreFuture<'_, ErasureReport>;
 
+    /// Retention: forgets the external id (the link to the embedding site's
+    /// user) of every participant of `conversation` who joined before
+    /// `joined_before_ms`. Votes, statements and pids stay, so reports do not
+    /// change; the same xid joining later becomes a new participant. Returns
+    /// how many links were dropped.
+    fn forget_participant_links(
+        &self,
+        conversation: &str,
+        joined_before_ms: i64,
+    ) -> StoreFuture<'_, u64>;
+
     /// Imports a whole conversation in one transaction (bulk path: `COPY` on
     /// PostgreSQL). On any error nothing is stored.
     fn import(

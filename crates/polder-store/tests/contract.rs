@@ -915,6 +915,99 @@ async fn data_survives_reopening_and_newer_schemas_are_refused(db: TestDb) {
     }
 }
 
+async fn retention_forgets_old_participant_links_and_keeps_votes(db: TestDb) {
+    let store = db.open().await;
+    let (c, ps, ss) = populated(&store, 0, 2).await;
+    assert!(ps.is_empty());
+    let joined = |xid: &'static str| {
+        let store = store.clone();
+        let c = c.clone();
+        async move {
+            store
+                .add_participant(
+                    &c,
+                    NewParticipant {
+                        xid: Some(xid.into()),
+                        cohort: Cohort::Open,
+                    },
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let old = joined("site-user-old").await;
+    // created_ms has millisecond resolution: make sure the two differ.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let new = joined("site-user-new").await;
+    assert!(new.created_ms > old.created_ms);
+    store
+        .cast_votes(
+            &c,
+            vec![
+                vote(old.id, ss[0], Vote::Agree),
+                vote(new.id, ss[1], Vote::Disagree),
+            ],
+        )
+        .await
+        .unwrap();
+    let other = conversation(&store).await;
+    let elsewhere = store
+        .add_participant(
+            &other.id,
+            NewParticipant {
+                xid: Some("site-user-old".into()),
+                cohort: Cohort::Open,
+            },
+        )
+        .await
+        .unwrap();
+
+    let forgotten = store
+        .forget_participant_links(&c, new.created_ms)
+        .await
+        .unwrap();
+    assert_eq!(
+        forgotten, 1,
+        "only the participant who joined before the cutoff"
+    );
+    assert_eq!(
+        store
+            .find_participant_by_xid(&c, "site-user-old")
+            .await
+            .unwrap(),
+        None
+    );
+    let kept = store.get_participant(&c, old.id).await.unwrap().unwrap();
+    assert_eq!(kept.xid, None);
+    assert!(!kept.erased, "the participant keeps their votes and pid");
+    assert_eq!(
+        store
+            .find_participant_by_xid(&c, "site-user-new")
+            .await
+            .unwrap(),
+        Some(new.clone())
+    );
+    assert_eq!(store.vote_count(&c).await.unwrap(), 2, "votes stay");
+    assert_eq!(
+        store
+            .find_participant_by_xid(&other.id, "site-user-old")
+            .await
+            .unwrap(),
+        Some(elsewhere),
+        "other conversations are untouched"
+    );
+    let rejoined = joined("site-user-old").await;
+    assert_ne!(rejoined.id, old.id, "a forgotten xid cannot be linked back");
+    assert_eq!(
+        store
+            .forget_participant_links(&c, new.created_ms)
+            .await
+            .unwrap(),
+        0,
+        "applying the same cutoff twice changes nothing"
+    );
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -950,6 +1043,7 @@ contract!(
     snapshots_answer_what_was_known_when,
     keys_and_secrets,
     erasure_follows_the_policy,
+    retention_forgets_old_participant_links_and_keeps_votes,
     import_is_complete_or_nothing,
     data_survives_reopening_and_newer_schemas_are_refused,
 );

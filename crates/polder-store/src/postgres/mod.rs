@@ -333,6 +333,17 @@ impl Store for PgStore {
         })
     }
 
+    fn forget_participant_links(
+        &self,
+        conversation: &str,
+        joined_before_ms: i64,
+    ) -> StoreFuture<'_, u64> {
+        let id = conversation.to_owned();
+        Box::pin(async move {
+            in_tx!(self, tx => ops::forget_participant_links(&tx, &id, joined_before_ms).await?)
+        })
+    }
+
     fn import(
         &self,
         request: ImportRequest,

@@ -605,6 +605,20 @@ pub(super) async fn revoke_key(tx: &Tx<'_>, hash: &str) -> Result<bool, StoreErr
         > 0)
 }
 
+pub(super) async fn forget_participant_links(
+    tx: &Tx<'_>,
+    conversation: &str,
+    joined_before_ms: i64,
+) -> Result<u64, StoreError> {
+    Ok(tx
+        .execute(
+            "UPDATE participants SET xid = NULL \
+             WHERE conversation = $1 AND xid IS NOT NULL AND created_ms < $2",
+            &[&conversation, &joined_before_ms],
+        )
+        .await?)
+}
+
 pub(super) async fn get_or_create_secret(
     tx: &Tx<'_>,
     name: &str,

@@ -349,6 +349,15 @@ impl Store for SqliteStore {
         Box::pin(self.write(move |c| ops::erase_participant(c, &id, participant, policy)))
     }
 
+    fn forget_participant_links(
+        &self,
+        conversation: &str,
+        joined_before_ms: i64,
+    ) -> StoreFuture<'_, u64> {
+        let id = conversation.to_owned();
+        Box::pin(self.write(move |c| ops::forget_participant_links(c, &id, joined_before_ms)))
+    }
+
     fn import(
         &self,
         request: ImportRequest,

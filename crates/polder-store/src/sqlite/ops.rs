@@ -736,6 +736,21 @@ pub(super) fn revoke_key(conn: &Connection, hash: &str) -> Result<bool, StoreErr
         > 0)
 }
 
+pub(super) fn forget_participant_links(
+    conn: &Connection,
+    conversation: &str,
+    joined_before_ms: i64,
+) -> Result<u64, StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE participants SET xid = NULL \
+             WHERE conversation = ?1 AND xid IS NOT NULL AND created_ms < ?2",
+        )?
+        .execute(params![conversation, joined_before_ms])?;
+    // usize → u64 is lossless on every platform Rust supports.
+    Ok(changed as u64)
+}
+
 pub(super) fn get_or_create_secret(
     conn: &Connection,
     name: &str,
