@@ -139,6 +139,9 @@ async fn run(url: &str, label: &str, seconds: u64, connections: u64) {
         database_url: url.into(),
         client_rate_per_minute: u32::MAX,
         participant_rate_per_minute: u32::MAX,
+        // Throughput, not bot resistance, is measured here.
+        join_pow_bits: 0,
+        join_pow_max_bits: 0,
         ..ServerConfig::default()
     };
     let state = build_state(config, Arc::clone(&store))

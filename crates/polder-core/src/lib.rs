@@ -31,10 +31,12 @@
 
 pub mod analysis;
 pub mod clustering;
+pub mod comparison;
 pub mod config;
 pub mod consensus;
 pub mod engine;
 pub mod error;
+pub mod integrity;
 pub mod kmeans;
 pub mod matrix;
 mod parallel;

@@ -355,6 +355,17 @@ impl VoteMatrix {
         Vote::from_value(i64::from(values[at]))
     }
 
+    /// The votes of the participants `keep` accepts (e.g. one cohort, or
+    /// everyone but suspect accounts), as a matrix of their own.
+    pub fn retain_participants(&self, keep: impl Fn(ParticipantId) -> bool) -> VoteMatrix {
+        let mut builder = VoteMatrixBuilder::new();
+        for (participant, statement, vote) in self.iter().filter(|&(p, _, _)| keep(p)) {
+            // Ids come from a matrix, so they are within range: push cannot fail.
+            let _ = builder.push(participant, statement, vote);
+        }
+        builder.finish()
+    }
+
     /// Iterates every vote as (participant, statement, vote) in row order.
     pub fn iter(&self) -> impl Iterator<Item = (ParticipantId, StatementId, Vote)> + '_ {
         (0..self.n_participants()).flat_map(move |row| {

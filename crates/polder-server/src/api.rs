@@ -304,6 +304,32 @@ pub struct Join {
     /// base64url HMAC-SHA-256 of `"<conversation>\n<xid>"` under the
     /// conversation's xid secret.
     pub xid_signature: Option<String>,
+    /// The solved challenge of `GET …/join-challenge`; required for joins
+    /// without a signed xid while the difficulty is above 0.
+    pub pow: Option<PowSolution>,
+}
+
+/// A solved proof-of-work challenge.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PowSolution {
+    /// The challenge string, exactly as received.
+    pub challenge: String,
+    /// Decimal number `n` such that SHA-256(`<challenge>:<n>`) has at least
+    /// `difficulty` leading zero bits.
+    pub nonce: String,
+}
+
+/// A proof-of-work puzzle to solve before joining.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JoinChallenge {
+    /// The string to hash, with `:<nonce>` appended.
+    pub challenge: String,
+    /// Leading zero bits the SHA-256 hash must have (0: no work needed,
+    /// `pow` may be left out). Rises while the conversation is flooded with joins.
+    pub difficulty: u8,
+    /// Until when the challenge can be used, milliseconds since the epoch.
+    pub expires_ms: i64,
 }
 
 /// A participant's credentials: keep the token, send it as

@@ -29,6 +29,15 @@ pub struct ServerConfig {
     pub participant_rate_per_minute: u32,
     /// Requests per minute one client (by keyed address hash) may make.
     pub client_rate_per_minute: u32,
+    /// Proof-of-work bits asked of an anonymous or invited join in calm
+    /// times (0: no puzzle until a flood).
+    pub join_pow_bits: u8,
+    /// The most bits a join flood can raise the puzzle to (0 with
+    /// `join_pow_bits` 0: never any puzzle).
+    pub join_pow_max_bits: u8,
+    /// Joins per minute to one conversation above which the puzzle gets
+    /// one bit harder per doubling of the rate.
+    pub join_flood_per_minute: u32,
     /// Origins every conversation accepts in addition to its own list.
     pub cors_origins: Vec<String>,
     /// Seed for the math, so that reports are reproducible.
@@ -62,6 +71,9 @@ impl Default for ServerConfig {
             snapshot_interval_ms: 60_000,
             participant_rate_per_minute: 600,
             client_rate_per_minute: 12_000,
+            join_pow_bits: 12,
+            join_pow_max_bits: 20,
+            join_flood_per_minute: 300,
             cors_origins: Vec::new(),
             seed: 0,
             log_format: LogFormat::Text,
@@ -77,7 +89,7 @@ pub struct ConfigError(#[from] Box<figment::Error>);
 
 impl ServerConfig {
     /// Every setting's name (also its `POLDER_` environment variable).
-    pub const KEYS: [&'static str; 13] = [
+    pub const KEYS: [&'static str; 16] = [
         "bind",
         "database_url",
         "max_body_bytes",
@@ -87,6 +99,9 @@ impl ServerConfig {
         "snapshot_interval_ms",
         "participant_rate_per_minute",
         "client_rate_per_minute",
+        "join_pow_bits",
+        "join_pow_max_bits",
+        "join_flood_per_minute",
         "cors_origins",
         "seed",
         "log_format",

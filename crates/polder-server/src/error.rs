@@ -58,6 +58,8 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     /// Too many requests from this participant or client.
     RateLimited,
+    /// A join without a valid solved proof-of-work challenge.
+    ProofOfWorkFailed,
     /// The database is not reachable.
     Unavailable,
     /// A bug or an unexpected condition; details are in the server log.
@@ -66,7 +68,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, for the documentation table and its test.
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::InvalidBody,
         ErrorKind::InvalidParameter,
         ErrorKind::Validation,
@@ -84,6 +86,7 @@ impl ErrorKind {
         ErrorKind::PayloadTooLarge,
         ErrorKind::UnsupportedMediaType,
         ErrorKind::RateLimited,
+        ErrorKind::ProofOfWorkFailed,
         ErrorKind::Unavailable,
         ErrorKind::Internal,
     ];
@@ -108,6 +111,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::ProofOfWorkFailed => "proof_of_work_failed",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
@@ -121,7 +125,9 @@ impl ErrorKind {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorKind::Forbidden | ErrorKind::NotAllowed => StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden | ErrorKind::NotAllowed | ErrorKind::ProofOfWorkFailed => {
+                StatusCode::FORBIDDEN
+            }
             ErrorKind::ConversationNotFound
             | ErrorKind::StatementNotFound
             | ErrorKind::ParticipantNotFound
@@ -156,6 +162,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => "The request body is too large",
             ErrorKind::UnsupportedMediaType => "The request body must be JSON",
             ErrorKind::RateLimited => "Too many requests",
+            ErrorKind::ProofOfWorkFailed => "The proof of work is missing or not valid",
             ErrorKind::Unavailable => "The database is not reachable",
             ErrorKind::Internal => "Internal error",
         }

@@ -8,11 +8,13 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod derived;
 pub mod error;
 pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod pow;
 pub mod ratelimit;
 pub mod recompute;
 pub mod retention;
@@ -33,6 +35,8 @@ use std::sync::Arc;
 const TOKEN_SECRET: &str = "participant-tokens";
 /// Name of the server secret that keys client address hashes.
 const FINGERPRINT_SECRET: &str = "client-fingerprints";
+/// Name of the server secret that signs proof-of-work challenges.
+const POW_SECRET: &str = "join-challenges";
 
 /// Builds the shared state: loads (or makes) the server's secrets.
 pub async fn build_state(
@@ -41,7 +45,17 @@ pub async fn build_state(
 ) -> Result<Arc<AppState>, polder_store::StoreError> {
     let token_secret = store.secret(TOKEN_SECRET).await?;
     let fingerprint_key = store.secret(FINGERPRINT_SECRET).await?;
+    let pow = pow::PowGate::new(
+        store.secret(POW_SECRET).await?,
+        pow::PowPolicy {
+            base_bits: config.join_pow_bits,
+            max_bits: config.join_pow_max_bits,
+            flood_joins_per_minute: config.join_flood_per_minute,
+        },
+    );
     Ok(Arc::new(AppState {
+        pow,
+        derived: derived::DerivedCache::default(),
         limits: ratelimit::RateLimits::new(
             config.participant_rate_per_minute,
             config.client_rate_per_minute,

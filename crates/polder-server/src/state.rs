@@ -24,6 +24,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Per-participant and per-client limits.
     pub limits: RateLimits,
+    /// Cohort and screened reports computed on demand.
+    pub derived: crate::derived::DerivedCache,
+    /// The proof-of-work puzzle on join.
+    pub pow: crate::pow::PowGate,
     /// Key for hashing client addresses. It is kept in the store's secrets
     /// so that every node hashes alike; the addresses and their hashes are
     /// never stored.

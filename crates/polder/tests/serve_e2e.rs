@@ -73,6 +73,9 @@ async fn served_report_equals_analyze_after_concurrent_votes() {
             database_url: url.clone(),
             recompute_debounce_ms: 50,
             workers: Some(2),
+            // Throughput, not bot resistance, is measured here.
+            join_pow_bits: 0,
+            join_pow_max_bits: 0,
             ..ServerConfig::default()
         };
         let state = build_state(config, Arc::clone(&store))

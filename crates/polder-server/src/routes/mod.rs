@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource.
 
+pub mod comparisons;
 pub mod conversations;
 pub mod events;
 pub mod exports;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(participants::configure)
             .configure(votes::configure)
             .configure(reports::configure)
+            .configure(comparisons::configure)
             .configure(events::configure)
             .configure(exports::configure),
     );

@@ -2,7 +2,7 @@
 
 use super::conversations::xid_secret_name;
 use super::{State, open_conversation, require_participant};
-use crate::api::{Erased, ErasurePolicy, Join, Joined};
+use crate::api::{Erased, ErasurePolicy, Join, JoinChallenge, Joined};
 use crate::auth::verify_xid;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -11,14 +11,39 @@ use polder_store::{Cohort, NewParticipant, Participation};
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(join).service(export_me).service(erase_me);
+    cfg.service(join_challenge)
+        .service(join)
+        .service(export_me)
+        .service(erase_me);
 }
 
 /// Longest external id, in bytes.
 const MAX_XID_BYTES: usize = 256;
 
-/// Joins a conversation: anonymously, or with an external id signed by the
-/// embedding site (the same xid always gets the same participant).
+/// A proof-of-work puzzle for one join (see `docs/api.md`, "Joining"). The
+/// difficulty rises while the conversation is flooded with joins.
+#[utoipa::path(
+    get, path = "/api/v1/conversations/{id}/join-challenge", tag = "participants",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = JoinChallenge), (status = 404, body = crate::error::Problem))
+)]
+#[actix_web::get("/conversations/{id}/join-challenge")]
+pub async fn join_challenge(state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    open_conversation(&state, &id).await?;
+    let c = state.pow.issue(&id, crate::time::now_ms());
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(JoinChallenge {
+            challenge: c.challenge,
+            difficulty: c.difficulty,
+            expires_ms: c.expires_ms,
+        }))
+}
+
+/// Joins a conversation: anonymously (with a solved proof-of-work
+/// challenge), or with an external id signed by the embedding site (the
+/// same xid always gets the same participant; the site vouches for it, so
+/// no puzzle).
 #[utoipa::path(
     post, path = "/api/v1/conversations/{id}/participants", tag = "participants",
     params(("id" = String, Path, description = "Conversation id")),
@@ -69,6 +94,16 @@ pub async fn join(
         }
         (None, None) => None,
     };
+    let now = crate::time::now_ms();
+    if xid.is_none() {
+        let solution = body
+            .pow
+            .as_ref()
+            .map(|p| (p.challenge.as_str(), p.nonce.as_str()));
+        state.pow.admit(&id, solution, now).map_err(|e| {
+            ApiError::new(ErrorKind::ProofOfWorkFailed, e.to_string()).with_field("pow")
+        })?;
+    }
     if xid.is_none() && conversation.settings.participation == Participation::InviteOnly {
         return Err(ApiError::new(
             ErrorKind::NotAllowed,
@@ -85,6 +120,7 @@ pub async fn join(
             },
         )
         .await?;
+    state.pow.record_join(&id, now);
     let token = state.signer.issue(&id, participant.id.0);
     Ok(HttpResponse::Created().json(Joined {
         participant_id: participant.id.0,

@@ -160,14 +160,34 @@ impl TestServer {
         reply.body["id"].as_u64().expect("id") as u32
     }
 
-    /// Joins anonymously; returns (pid, token).
-    pub async fn join(&self, id: &str) -> (u32, String) {
-        let reply = self
+    /// A solved proof-of-work for one join, as the `pow` field of the body.
+    pub async fn solved_pow(&self, id: &str) -> Value {
+        let challenge = self
             .call(
+                "GET",
+                &format!("/api/v1/conversations/{id}/join-challenge"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(challenge.status, 200, "{}", challenge.text);
+        let text = challenge.body["challenge"].as_str().expect("challenge");
+        let bits = challenge.body["difficulty"].as_u64().expect("difficulty") as u8;
+        serde_json::json!({
+            "challenge": text,
+            "nonce": polder_server::pow::solve(text, bits),
+        })
+    }
+
+    /// Joins anonymously (solving the proof of work); returns (pid, token).
+    pub async fn join(&self, id: &str) -> (u32, String) {
+        let body = serde_json::json!({ "pow": self.solved_pow(id).await });
+        let reply = self
+            .json(
                 "POST",
                 &format!("/api/v1/conversations/{id}/participants"),
                 None,
-                None,
+                body,
             )
             .await;
         assert_eq!(reply.status, 201, "{}", reply.text);
