@@ -739,6 +739,12 @@ pub(super) async fn erase_participant(
                 &[&conversation, &p],
             )
             .await?;
+            // A client key may be a device id: it must not outlive the link.
+            tx.execute(
+                "UPDATE vote_history SET client_key = NULL WHERE conversation = $1 AND pid = $2",
+                &[&conversation, &p],
+            )
+            .await?;
         }
     }
     Ok(ErasureReport {

@@ -836,6 +836,11 @@ pub(super) fn erase_participant(
         Erasure::Anonymise => {
             conn.prepare_cached("UPDATE participants SET xid = NULL, erased = 1 WHERE conversation = ?1 AND pid = ?2")?
                 .execute(params![conversation, p])?;
+            // A client key may be a device id: it must not outlive the link.
+            conn.prepare_cached(
+                "UPDATE vote_history SET client_key = NULL WHERE conversation = ?1 AND pid = ?2",
+            )?
+            .execute(params![conversation, p])?;
         }
     }
     Ok(ErasureReport {
