@@ -18,6 +18,8 @@ struct WorkerMath {
     matrix: Option<Arc<VoteMatrix>>,
     catalog: Option<Arc<StatementCatalog>>,
     last_seq: u64,
+    /// Votes removed by erasure as of the last load (see [`removed_votes`]).
+    removed: u64,
     tick: u64,
     last_snapshot: Option<Instant>,
 }
@@ -37,6 +39,27 @@ struct ReportEvent<'a> {
     last_seq: u64,
     computed_ms: i64,
     report: &'a serde_json::value::RawValue,
+}
+
+/// How many votes erasure has removed from the conversation, if it can be
+/// told: sequence numbers are dense and votes are only ever appended, except
+/// that erasure under the Remove policy deletes a participant's votes, so
+/// the gap between the last sequence number and the number of votes is the
+/// number removed. `None` when a vote arrived between the reads.
+async fn removed_votes(
+    store: &dyn polder_store::Store,
+    conversation: &str,
+    last_seq: u64,
+) -> Result<Option<u64>, String> {
+    let count = store
+        .vote_count(conversation)
+        .await
+        .map_err(|e| e.to_string())?;
+    let again = store
+        .last_seq(conversation)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((again == last_seq).then(|| last_seq.saturating_sub(count)))
 }
 
 /// Runs until the server stops: recompute when votes arrive, otherwise
@@ -88,6 +111,19 @@ async fn recompute(
         .last_seq(conversation)
         .await
         .map_err(|e| e.to_string())?;
+    if let Some(removed) = removed_votes(store.as_ref(), conversation, last_seq).await? {
+        if math.matrix.is_some() && removed != math.removed {
+            // Another node (or this one) erased a participant's votes: they
+            // are not "newer than a sequence number", so start again from
+            // the whole matrix.
+            *math = WorkerMath {
+                tick: math.tick,
+                last_snapshot: math.last_snapshot,
+                ..WorkerMath::default()
+            };
+        }
+        math.removed = removed;
+    }
     let unchanged_catalog = math.catalog.as_deref() == Some(&*catalog);
     if math.matrix.is_some() && last_seq == math.last_seq && unchanged_catalog {
         return Ok(());

@@ -361,3 +361,59 @@ async fn copied_vote_vectors_are_flagged_and_compared_without() {
     assert_eq!(strict.body["suspects"], 0);
     s.stop().await;
 }
+
+#[actix_web::test]
+async fn a_remove_erasure_on_one_node_reaches_the_reports_of_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in database_urls(dir.path()) {
+        let a = server(&url, |c| c.poll_interval_ms = 100).await;
+        let b = server(&url, |c| c.poll_interval_ms = 100).await;
+        let id = unique("nodes");
+        let key = a.create(&id, json!({ "erasure": "remove" })).await;
+        for t in 0..8 {
+            a.statement(&id, &key, &format!("Statement {t}")).await;
+        }
+        seed_camps(&a, &id, Cohort::Open, 20, false, false).await;
+        let (_, token) = a.join(&id).await;
+        for t in 0..8 {
+            a.vote(&id, &token, t, "agree").await;
+        }
+        let last = a.store.last_seq(&id).await.unwrap();
+        let n = |r: &serde_json::Value| r["meta"]["n_participants"].as_u64();
+        // Node B has seen all 21 participants.
+        assert_eq!(n(&b.wait_for_report(&id, last).await), Some(21));
+        let erased = a
+            .call(
+                "DELETE",
+                &format!("/api/v1/conversations/{id}/participants/me"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(erased.body["votes_removed"], 8, "{}", erased.text);
+        // No vote follows the erasure, yet node B's report must drop them.
+        let mut seen = None;
+        for _ in 0..200 {
+            let r = b
+                .call(
+                    "GET",
+                    &format!("/api/v1/conversations/{id}/report"),
+                    None,
+                    None,
+                )
+                .await;
+            seen = n(&r.body);
+            if seen == Some(20) {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            seen,
+            Some(20),
+            "{url}: node B still counts the erased participant"
+        );
+        a.stop().await;
+        b.stop().await;
+    }
+}
