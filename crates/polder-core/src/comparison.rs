@@ -25,12 +25,7 @@ pub struct GroupingAgreement {
 
 /// The participants both analyses clustered, and how alike their groups are.
 pub fn grouping_agreement(a: &Analysis, b: &Analysis) -> GroupingAgreement {
-    let rows_b: HashMap<_, _> = b
-        .participants
-        .iter()
-        .enumerate()
-        .map(|(row, &p)| (p, row))
-        .collect();
+    let rows_b = positions(&b.participants);
     let (mut la, mut lb) = (Vec::new(), Vec::new());
     for (row, p) in a.participants.iter().enumerate() {
         if let (Some(ga), Some(gb)) = (a.group_of[row], rows_b.get(p).and_then(|&r| b.group_of[r]))
@@ -66,12 +61,7 @@ const MIN_VOTES_TO_COMPARE: u32 = 3;
 
 /// For each group of `a`, the group of `b` with the closest agree shares.
 pub fn match_groups(a: &Analysis, b: &Analysis) -> Vec<GroupMatch> {
-    let columns_b: HashMap<StatementId, usize> = b
-        .statements
-        .iter()
-        .enumerate()
-        .map(|(c, &s)| (s, c))
-        .collect();
+    let columns_b = positions(&b.statements);
     a.groups
         .iter()
         .enumerate()
@@ -125,12 +115,7 @@ pub struct StatementDifference {
 /// Statements by how differently the two populations agree with them,
 /// most different first (by |z|), at most `limit`.
 pub fn statement_differences(a: &Analysis, b: &Analysis, limit: usize) -> Vec<StatementDifference> {
-    let columns_b: HashMap<StatementId, usize> = b
-        .statements
-        .iter()
-        .enumerate()
-        .map(|(c, &s)| (s, c))
-        .collect();
+    let columns_b = positions(&b.statements);
     let mut out: Vec<StatementDifference> = a
         .statements
         .iter()
@@ -163,6 +148,11 @@ pub fn statement_differences(a: &Analysis, b: &Analysis, limit: usize) -> Vec<St
     });
     out.truncate(limit);
     out
+}
+
+/// Where each id stands in `ids`.
+fn positions<T: Copy + Eq + std::hash::Hash>(ids: &[T]) -> HashMap<T, usize> {
+    ids.iter().enumerate().map(|(i, &id)| (id, i)).collect()
 }
 
 fn agree_share(c: Counts) -> f64 {

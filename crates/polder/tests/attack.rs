@@ -12,30 +12,11 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
 
+mod common;
+use common::send;
+
 const PUPPETS: usize = 200;
 const VOTES_EACH: usize = 30;
-
-async fn send(
-    client: &awc::Client,
-    method: &str,
-    url: String,
-    auth: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-    let req = client
-        .request(method, url)
-        .insert_header(("Authorization", format!("Bearer {auth}")));
-    let mut res = match body {
-        Some(body) => req.send_json(&body).await.expect("request"),
-        None => req.send().await.expect("request"),
-    };
-    let bytes = res.body().limit(64 * 1024 * 1024).await.expect("body");
-    (
-        res.status().as_u16(),
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 #[actix_web::test]
 async fn two_hundred_sock_puppets_are_flagged_and_set_aside() {

@@ -13,42 +13,11 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
 
+mod common;
+use common::{send, urls};
+
 const PARTICIPANTS: usize = 500;
 const VOTES_EACH: usize = 8;
-
-fn urls(dir: &Path) -> Vec<String> {
-    let mut urls = vec![format!("sqlite://{}", dir.join("e2e.db").display())];
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => urls.push(url),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but DATABASE_URL is unset: run under ../shared/scripts/with-postgres")
-        }
-        _ => eprintln!("DATABASE_URL unset: PostgreSQL part skipped"),
-    }
-    urls
-}
-
-async fn send(
-    client: &awc::Client,
-    method: &str,
-    url: String,
-    auth: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-    let req = client
-        .request(method, url)
-        .insert_header(("Authorization", format!("Bearer {auth}")));
-    let mut res = match body {
-        Some(body) => req.send_json(&body).await.expect("request"),
-        None => req.send().await.expect("request"),
-    };
-    let bytes = res.body().limit(256 * 1024 * 1024).await.expect("body");
-    (
-        res.status().as_u16(),
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 #[actix_web::test]
 async fn served_report_equals_analyze_after_concurrent_votes() {
