@@ -8,7 +8,9 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod eligibility;
 pub mod error;
+pub mod invites;
 pub mod live;
 pub mod metrics;
 pub mod middleware;
@@ -52,6 +54,7 @@ pub async fn build_state(
         signer: auth::TokenSigner::new(token_secret),
         metrics: metrics::Metrics::default(),
         fingerprint_key,
+        eligibility_keys: eligibility::Keys::default(),
         shutdown: state::Shutdown::default(),
     }))
 }

@@ -1,8 +1,10 @@
 //! The HTTP routes, one module per resource.
 
 pub mod conversations;
+pub mod eligibility;
 pub mod events;
 pub mod exports;
+pub mod invites;
 pub mod ops;
 pub mod participants;
 pub mod reports;
@@ -27,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(conversations::configure)
             .configure(statements::configure)
             .configure(participants::configure)
+            .configure(invites::configure)
+            .configure(eligibility::configure)
             .configure(votes::configure)
             .configure(reports::configure)
             .configure(events::configure)
