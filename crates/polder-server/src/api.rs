@@ -295,7 +295,9 @@ impl From<store::ModerationLogEntry> for ModerationLogView {
     }
 }
 
-/// Body of `POST /api/v1/conversations/{id}/participants`.
+/// Body of `POST /api/v1/conversations/{id}/participants`. Every field is
+/// optional; which ones a join needs depends on the conversation's
+/// `participation` setting (see docs/api.md, "Participation modes").
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Join {
@@ -307,6 +309,49 @@ pub struct Join {
     /// The solved challenge of `GET …/join-challenge`; required for joins
     /// without a signed xid while the difficulty is above 0.
     pub pow: Option<PowSolution>,
+    /// An invite code (`XXXX-XXXX-XXXX-XXXX`; case, dashes and spaces do
+    /// not matter). Joins the panel and uses the code up. The server sees
+    /// which code became which participant at that moment (it stores no
+    /// link); for unlinkability, exchange the code for a `token` first.
+    #[schema(example = "7K3M-Q9TD-X2HB-04WN")]
+    pub invite_code: Option<String>,
+    /// An eligibility token from `POST …/eligibility/tokens`, finalized by
+    /// the client. Joins the panel; each token joins once. Not together with
+    /// `invite_code`.
+    pub token: Option<EligibilityToken>,
+}
+
+/// A finalized RFC 9474 blind-signature token (RSABSSA-SHA384-PSS-Randomized).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EligibilityToken {
+    /// The message the client blinded (base64url): 16 to 512 bytes, best
+    /// 32 fresh random bytes. Its SHA-256 is stored when the token joins.
+    pub message: String,
+    /// The 32-byte message randomizer that blinding produced (base64url).
+    pub msg_randomizer: String,
+    /// The unblinded signature (base64url, as long as the key's modulus).
+    pub signature: String,
+}
+
+/// How a participant came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CohortName {
+    /// Through the open link, anonymously or with an external id.
+    Open,
+    /// As a member of the invited panel (invite code, eligibility token, or
+    /// a signed external id in an invite-only conversation).
+    Panel,
+}
+
+impl From<store::Cohort> for CohortName {
+    fn from(c: store::Cohort) -> Self {
+        match c {
+            store::Cohort::Open => CohortName::Open,
+            store::Cohort::Panel => CohortName::Panel,
+        }
+    }
 }
 
 /// A solved proof-of-work challenge.
@@ -340,6 +385,82 @@ pub struct Joined {
     pub participant_id: u32,
     /// Bearer token of this participant.
     pub token: String,
+    /// Open or panel: how this participant counts in the conversation.
+    pub cohort: CohortName,
+}
+
+/// Body of `POST /api/v1/conversations/{id}/invites`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvites {
+    /// How many codes to make (1 to 10,000 per request).
+    pub count: u32,
+    /// Where participants go to join; printed on the cards and in the CSV.
+    pub join_url: Option<String>,
+}
+
+/// New invite codes, shown only in this answer (only their hashes are stored).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedInvites {
+    /// The codes, `XXXX-XXXX-XXXX-XXXX` (80 random bits each).
+    pub codes: Vec<String>,
+    /// The conversation's invite counts after this batch.
+    pub invites: InviteStatus,
+}
+
+/// How many invite codes a conversation has.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct InviteStatus {
+    /// Codes made.
+    pub total: u64,
+    /// Codes redeemed (joined directly, or exchanged for an eligibility token).
+    pub used: u64,
+    /// Codes not yet redeemed.
+    pub unused: u64,
+}
+
+impl From<store::InviteCounts> for InviteStatus {
+    fn from(c: store::InviteCounts) -> Self {
+        InviteStatus {
+            total: c.total,
+            used: c.used,
+            unused: c.total.saturating_sub(c.used),
+        }
+    }
+}
+
+/// A conversation's public key for eligibility tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EligibilityKey {
+    /// The RFC 9474 variant: `RSABSSA-SHA384-PSS-Randomized`.
+    pub variant: String,
+    /// Modulus size in bits.
+    pub modulus_bits: u32,
+    /// SubjectPublicKeyInfo with the id-RSASSA-PSS algorithm identifier and
+    /// parameters, as RFC 9474 encodes public keys (DER, base64url).
+    pub spki: String,
+    /// The same key as SubjectPublicKeyInfo with the rsaEncryption
+    /// algorithm (DER, base64url): the form WebCrypto's `importKey("spki")`
+    /// and most RSA libraries read.
+    pub spki_rsa_encryption: String,
+}
+
+/// Body of `POST /api/v1/conversations/{id}/eligibility/tokens`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueToken {
+    /// The invite code that pays for the token; it is used up.
+    pub invite_code: String,
+    /// The blinded message (base64url, as long as the key's modulus). The
+    /// server signs it and keeps nothing of it.
+    pub blinded_message: String,
+}
+
+/// A blind signature, for the client to finalize into a token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IssuedToken {
+    /// The blind signature (base64url).
+    pub blind_signature: String,
 }
 
 /// A vote value.

@@ -52,6 +52,14 @@ pub enum ErrorKind {
     NotAllowed,
     /// The statement was moderated out; it takes no votes.
     StatementModeratedOut,
+    /// No such invite code in this conversation.
+    InviteUnknown,
+    /// The invite code was redeemed before; a code works once.
+    InviteUsed,
+    /// The eligibility token's signature does not verify for this conversation.
+    TokenInvalid,
+    /// The eligibility token has already been used to join.
+    TokenUsed,
     /// The request body is larger than the configured limit.
     PayloadTooLarge,
     /// The body is not JSON.
@@ -68,7 +76,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, for the documentation table and its test.
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 24] = [
         ErrorKind::InvalidBody,
         ErrorKind::InvalidParameter,
         ErrorKind::Validation,
@@ -83,6 +91,10 @@ impl ErrorKind {
         ErrorKind::ConversationClosed,
         ErrorKind::NotAllowed,
         ErrorKind::StatementModeratedOut,
+        ErrorKind::InviteUnknown,
+        ErrorKind::InviteUsed,
+        ErrorKind::TokenInvalid,
+        ErrorKind::TokenUsed,
         ErrorKind::PayloadTooLarge,
         ErrorKind::UnsupportedMediaType,
         ErrorKind::RateLimited,
@@ -108,6 +120,10 @@ impl ErrorKind {
             ErrorKind::ConversationClosed => "conversation_closed",
             ErrorKind::NotAllowed => "not_allowed",
             ErrorKind::StatementModeratedOut => "statement_moderated_out",
+            ErrorKind::InviteUnknown => "invite_unknown",
+            ErrorKind::InviteUsed => "invite_used",
+            ErrorKind::TokenInvalid => "token_invalid",
+            ErrorKind::TokenUsed => "token_used",
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
@@ -125,15 +141,20 @@ impl ErrorKind {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorKind::Forbidden | ErrorKind::NotAllowed | ErrorKind::ProofOfWorkFailed => {
-                StatusCode::FORBIDDEN
-            }
+            ErrorKind::Forbidden
+            | ErrorKind::NotAllowed
+            | ErrorKind::InviteUnknown
+            | ErrorKind::TokenInvalid
+            | ErrorKind::ProofOfWorkFailed => StatusCode::FORBIDDEN,
             ErrorKind::ConversationNotFound
             | ErrorKind::StatementNotFound
             | ErrorKind::ParticipantNotFound
             | ErrorKind::ReportNotFound
             | ErrorKind::NotFound => StatusCode::NOT_FOUND,
-            ErrorKind::ConversationExists | ErrorKind::ConversationClosed => StatusCode::CONFLICT,
+            ErrorKind::ConversationExists
+            | ErrorKind::ConversationClosed
+            | ErrorKind::InviteUsed
+            | ErrorKind::TokenUsed => StatusCode::CONFLICT,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -159,6 +180,10 @@ impl ErrorKind {
             ErrorKind::ConversationClosed => "The conversation is closed",
             ErrorKind::NotAllowed => "The conversation's settings do not allow this",
             ErrorKind::StatementModeratedOut => "The statement was moderated out",
+            ErrorKind::InviteUnknown => "No such invite code",
+            ErrorKind::InviteUsed => "The invite code was already used",
+            ErrorKind::TokenInvalid => "The eligibility token is not valid",
+            ErrorKind::TokenUsed => "The eligibility token was already used",
             ErrorKind::PayloadTooLarge => "The request body is too large",
             ErrorKind::UnsupportedMediaType => "The request body must be JSON",
             ErrorKind::RateLimited => "Too many requests",

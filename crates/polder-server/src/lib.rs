@@ -9,7 +9,9 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod derived;
+pub mod eligibility;
 pub mod error;
+pub mod invites;
 pub mod live;
 pub mod metrics;
 pub mod middleware;
@@ -66,6 +68,7 @@ pub async fn build_state(
         signer: auth::TokenSigner::new(token_secret),
         metrics: metrics::Metrics::default(),
         fingerprint_key,
+        eligibility_keys: eligibility::Keys::default(),
         shutdown: state::Shutdown::default(),
     }))
 }

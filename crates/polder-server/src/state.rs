@@ -32,6 +32,9 @@ pub struct AppState {
     /// so that every node hashes alike; the addresses and their hashes are
     /// never stored.
     pub fingerprint_key: Vec<u8>,
+    /// Eligibility-token signing keys, loaded (or made) on first use per
+    /// conversation and kept for the life of the process.
+    pub eligibility_keys: crate::eligibility::Keys,
     /// Tells background workers to stop.
     pub shutdown: Shutdown,
 }

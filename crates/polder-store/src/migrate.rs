@@ -21,18 +21,32 @@ pub struct Migration {
 }
 
 /// The SQLite migrations.
-pub const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/sqlite/0001_initial.sql"),
-}];
+pub const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "eligibility",
+        sql: include_str!("../migrations/sqlite/0002_eligibility.sql"),
+    },
+];
 
 /// The PostgreSQL migrations.
-pub const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/postgres/0001_initial.sql"),
-}];
+pub const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "eligibility",
+        sql: include_str!("../migrations/postgres/0002_eligibility.sql"),
+    },
+];
 
 /// The bookkeeping table (the same SQL on both backends).
 pub(crate) const CREATE_BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -366,3 +366,24 @@ pub struct ErasureReport {
     /// Whether an external id was dropped.
     pub xid_removed: bool,
 }
+
+/// What redeeming an invite code did. A code redeems once: the first call
+/// marks it used, every later one answers [`Redemption::AlreadyUsed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Redemption {
+    /// The code was unused and is now used: admit the holder.
+    Redeemed,
+    /// The code exists but was redeemed before.
+    AlreadyUsed,
+    /// No such code in this conversation (mistyped, or from elsewhere).
+    Unknown,
+}
+
+/// How many invite codes a conversation has, and how many were redeemed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct InviteCounts {
+    /// Codes made.
+    pub total: u64,
+    /// Codes redeemed (by a join or by issuing an eligibility token).
+    pub used: u64,
+}

@@ -143,6 +143,27 @@ pub trait Store: Send + Sync {
 
     /// The secret called `name`, made with `make` and stored the first time it is asked for.
     fn get_or_create_secret(&self, name: &str, make: SecretMaker) -> StoreFuture<'_, Vec<u8>>;
+    /// The secret called `name`, if it was made. Lets a caller do expensive
+    /// work (e.g. generating an RSA key) outside the store before offering
+    /// the result to [`Store::get_or_create_secret`].
+    fn find_secret(&self, name: &str) -> StoreFuture<'_, Option<Vec<u8>>>;
+
+    /// Stores invite codes of a conversation, unused, by their hashes
+    /// (lowercase hex SHA-256; the codes themselves are never stored).
+    /// Returns how many were new: a hash already known is left as it is.
+    /// Nothing else is recorded — no time, no batch, no order.
+    fn create_invites(&self, conversation: &str, hashes: Vec<String>) -> StoreFuture<'_, u64>;
+    /// Redeems an invite code by its hash, atomically: of any number of
+    /// concurrent calls with one hash, exactly one gets
+    /// [`Redemption::Redeemed`]. Only the `used` flag changes; nothing
+    /// records when, or for whom.
+    fn redeem_invite(&self, conversation: &str, hash: &str) -> StoreFuture<'_, Redemption>;
+    /// How many invite codes the conversation has and how many are used.
+    fn invite_counts(&self, conversation: &str) -> StoreFuture<'_, InviteCounts>;
+    /// Records that the eligibility token with this nullifier (lowercase hex
+    /// SHA-256) was spent; true the first time, false ever after. Atomic like
+    /// [`Store::redeem_invite`]; stores the nullifier and nothing else.
+    fn spend_token(&self, conversation: &str, nullifier: &str) -> StoreFuture<'_, bool>;
 
     /// Everything stored about one participant.
     fn participant_data(

@@ -109,6 +109,19 @@ pub fn key_hash(hash: &str) -> Result<String, StoreError> {
     }
 }
 
+/// A SHA-256 digest as lowercase hex (invite-code hashes, token
+/// nullifiers); `what` names it in the error.
+pub fn digest_hex(conversation: &str, what: &str, hash: &str) -> Result<String, StoreError> {
+    if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(hash.to_ascii_lowercase())
+    } else {
+        Err(StoreError::InvalidValue {
+            conversation: conversation.to_string(),
+            reason: format!("{what} must be 64 hexadecimal digits (SHA-256)"),
+        })
+    }
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -1008,6 +1008,192 @@ async fn retention_forgets_old_participant_links_and_keeps_votes(db: TestDb) {
     );
 }
 
+/// A fake invite-code hash: the store only sees hex SHA-256 digests.
+fn digest(label: &str) -> String {
+    use sha2::Digest as _;
+    validate::hex(&sha2::Sha256::digest(label.as_bytes()))
+}
+
+async fn invite_codes_redeem_exactly_once(db: TestDb) {
+    let store = db.open().await;
+    let c = conversation(&store).await.id;
+    let other = conversation(&store).await.id;
+    let (a, b, d) = (digest("code a"), digest("code b"), digest("code d"));
+    assert_eq!(
+        store.invite_counts(&c).await.unwrap(),
+        InviteCounts { total: 0, used: 0 }
+    );
+    assert_eq!(
+        store
+            .create_invites(&c, vec![a.clone(), b.clone(), a.clone()])
+            .await
+            .unwrap(),
+        2,
+        "a hash twice in one batch is one invite"
+    );
+    assert_eq!(
+        store
+            .create_invites(&c, vec![b.clone(), d.to_uppercase()])
+            .await
+            .unwrap(),
+        1,
+        "a known hash is not counted again; hex case does not matter"
+    );
+    assert_eq!(
+        store.invite_counts(&c).await.unwrap(),
+        InviteCounts { total: 3, used: 0 }
+    );
+
+    assert_eq!(
+        store.redeem_invite(&c, &a).await.unwrap(),
+        Redemption::Redeemed
+    );
+    assert_eq!(
+        store.redeem_invite(&c, &a).await.unwrap(),
+        Redemption::AlreadyUsed
+    );
+    assert_eq!(
+        store
+            .redeem_invite(&c, &digest("never made"))
+            .await
+            .unwrap(),
+        Redemption::Unknown
+    );
+    assert_eq!(
+        store.redeem_invite(&other, &b).await.unwrap(),
+        Redemption::Unknown,
+        "codes belong to one conversation"
+    );
+    assert_eq!(
+        store.invite_counts(&c).await.unwrap(),
+        InviteCounts { total: 3, used: 1 }
+    );
+    assert_eq!(
+        store.create_invites(&c, vec![a.clone()]).await.unwrap(),
+        0,
+        "making a used code again does not make it unused"
+    );
+    assert_eq!(
+        store.redeem_invite(&c, &a).await.unwrap(),
+        Redemption::AlreadyUsed
+    );
+
+    // Many redeemers at once: exactly one wins.
+    let racers = (0..16).map(|_| {
+        let store = store.clone();
+        let (c, b) = (c.clone(), b.clone());
+        tokio::spawn(async move { store.redeem_invite(&c, &b).await.unwrap() })
+    });
+    let outcomes: Vec<Redemption> = futures_util::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Redemption::Redeemed)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Redemption::Redeemed | Redemption::AlreadyUsed))
+    );
+    assert_eq!(
+        store.invite_counts(&c).await.unwrap(),
+        InviteCounts { total: 3, used: 2 }
+    );
+
+    let bad = store
+        .create_invites(&c, vec![d.clone(), "not a digest".into()])
+        .await;
+    assert!(
+        matches!(bad, Err(StoreError::InvalidValue { .. })),
+        "{bad:?}"
+    );
+    assert!(matches!(
+        store.redeem_invite(&c, "zz").await,
+        Err(StoreError::InvalidValue { .. })
+    ));
+    assert!(matches!(
+        store
+            .create_invites("no-such-conversation", vec![d.clone()])
+            .await,
+        Err(StoreError::ConversationNotFound(_))
+    ));
+    assert!(matches!(
+        store.redeem_invite("no-such-conversation", &d).await,
+        Err(StoreError::ConversationNotFound(_))
+    ));
+    assert!(matches!(
+        store.invite_counts("no-such-conversation").await,
+        Err(StoreError::ConversationNotFound(_))
+    ));
+    assert_eq!(
+        store.invite_counts(&c).await.unwrap(),
+        InviteCounts { total: 3, used: 2 },
+        "refused calls changed nothing"
+    );
+}
+
+async fn eligibility_tokens_are_spent_exactly_once(db: TestDb) {
+    let store = db.open().await;
+    let c = conversation(&store).await.id;
+    let other = conversation(&store).await.id;
+    let n = digest("token message");
+    assert!(store.spend_token(&c, &n).await.unwrap());
+    assert!(!store.spend_token(&c, &n).await.unwrap());
+    assert!(
+        !store.spend_token(&c, &n.to_uppercase()).await.unwrap(),
+        "hex case does not make a new nullifier"
+    );
+    assert!(
+        store.spend_token(&other, &n).await.unwrap(),
+        "nullifiers are per conversation"
+    );
+    let m = digest("another token");
+    let racers = (0..16).map(|_| {
+        let store = store.clone();
+        let (c, m) = (c.clone(), m.clone());
+        tokio::spawn(async move { store.spend_token(&c, &m).await.unwrap() })
+    });
+    let wins = futures_util::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|won| *won)
+        .count();
+    assert_eq!(wins, 1);
+    assert!(matches!(
+        store.spend_token(&c, "short").await,
+        Err(StoreError::InvalidValue { .. })
+    ));
+    assert!(matches!(
+        store.spend_token("no-such-conversation", &m).await,
+        Err(StoreError::ConversationNotFound(_))
+    ));
+}
+
+async fn secrets_can_be_looked_up_without_being_made(db: TestDb) {
+    let store = db.open().await;
+    let name = format!("lookup-{}", validate::generate_conversation_id());
+    assert_eq!(store.find_secret(&name).await.unwrap(), None);
+    let made = store
+        .get_or_create_secret(&name, Box::new(|| b"made outside".to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(made, b"made outside");
+    assert_eq!(store.find_secret(&name).await.unwrap(), Some(made));
+    let kept = store
+        .get_or_create_secret(&name, Box::new(|| b"a later offer".to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(kept, b"made outside", "the first stored value wins");
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -1046,6 +1232,9 @@ contract!(
     retention_forgets_old_participant_links_and_keeps_votes,
     import_is_complete_or_nothing,
     data_survives_reopening_and_newer_schemas_are_refused,
+    invite_codes_redeem_exactly_once,
+    eligibility_tokens_are_spent_exactly_once,
+    secrets_can_be_looked_up_without_being_made,
 );
 
 #[tokio::test]

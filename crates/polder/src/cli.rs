@@ -45,6 +45,9 @@ pub enum Command {
     /// Make API keys for the HTTP API.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Make invite codes for a conversation's panel (shown once; only their
+    /// hashes are stored), or show how many were used.
+    Invites(crate::invites::InvitesArgs),
     /// Compare polder with the real Polis results in the fixtures and write the fidelity table.
     Fidelity(FidelityArgs),
     /// Write a synthetic conversation with planted opinion groups as a Polis export.
@@ -332,6 +335,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("key revoked");
             Ok(())
         }
+        Command::Invites(args) => crate::invites::run(&args, &cli.database_url),
         Command::Synth(args) => {
             let message = crate::synth::run(args.preset, args.seed, &args.dir, args.force)?;
             eprint!("{message}");

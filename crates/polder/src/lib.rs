@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod cli;
 pub mod duration;
 pub mod fidelity;
+pub mod invites;
 pub mod progress;
 pub mod serve;
 pub mod storage;

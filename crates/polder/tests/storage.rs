@@ -356,3 +356,121 @@ fn a_key_revoked_on_the_command_line_is_refused_afterwards() {
         stderr(&again)
     );
 }
+
+#[test]
+fn invites_are_made_written_once_and_redeem_through_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("polder.db");
+    let db = format!("sqlite://{}", path.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let id = rt.block_on(async {
+        let store = polder_store::open(&db).await.unwrap();
+        store
+            .create_conversation(polder_store::NewConversation {
+                topic: "Where should the ferry go?".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .id
+    });
+    let csv = dir.path().join("codes.csv");
+    let made = polder(
+        &db,
+        &[
+            "invites",
+            "--conversation",
+            &id,
+            "--count",
+            "3",
+            "--format",
+            "csv",
+            "--output",
+            csv.to_str().unwrap(),
+            "--join-url",
+            "https://example.org/ferry",
+        ],
+    );
+    assert!(made.status.success(), "{}", stderr(&made));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "conversation,code,join_url");
+    assert_eq!(lines.len(), 4, "{text}");
+    let codes: Vec<String> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap().to_owned())
+        .collect();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&csv).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "codes are readable by the owner only");
+    }
+    let again = polder(
+        &db,
+        &[
+            "invites",
+            "--conversation",
+            &id,
+            "--count",
+            "1",
+            "--output",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !again.status.success(),
+        "an existing file is never overwritten"
+    );
+    assert!(
+        stderr(&again).contains("must not exist"),
+        "{}",
+        stderr(&again)
+    );
+
+    let html = polder(
+        &db,
+        &[
+            "invites",
+            "--conversation",
+            &id,
+            "--count",
+            "2",
+            "--format",
+            "html",
+        ],
+    );
+    assert!(html.status.success(), "{}", stderr(&html));
+    let page = String::from_utf8(html.stdout).unwrap();
+    assert_eq!(page.matches("<article ").count(), 2);
+    assert!(page.contains("Where should the ferry go?"));
+
+    let missing = polder(&db, &["invites", "--conversation", "nope", "--count", "1"]);
+    assert!(
+        stderr(&missing).contains("does not exist"),
+        "{}",
+        stderr(&missing)
+    );
+    let zero = polder(&db, &["invites", "--conversation", &id, "--count", "0"]);
+    assert!(!zero.status.success());
+
+    rt.block_on(async {
+        let store = polder_store::open(&db).await.unwrap();
+        let hash = polder_server::invites::hash_typed(&codes[0]).unwrap();
+        assert_eq!(
+            store.redeem_invite(&id, &hash).await.unwrap(),
+            polder_store::Redemption::Redeemed
+        );
+        assert_eq!(
+            store.redeem_invite(&id, &hash).await.unwrap(),
+            polder_store::Redemption::AlreadyUsed
+        );
+    });
+    let status = polder(&db, &["invites", "--conversation", &id, "--status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout).trim(),
+        format!("{id}: 5 invite codes, 1 used, 4 unused"),
+        "the failed run stored nothing"
+    );
+}

@@ -2,8 +2,10 @@
 
 pub mod comparisons;
 pub mod conversations;
+pub mod eligibility;
 pub mod events;
 pub mod exports;
+pub mod invites;
 pub mod ops;
 pub mod participants;
 pub mod reports;
@@ -28,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(conversations::configure)
             .configure(statements::configure)
             .configure(participants::configure)
+            .configure(invites::configure)
+            .configure(eligibility::configure)
             .configure(votes::configure)
             .configure(reports::configure)
             .configure(comparisons::configure)

@@ -1,13 +1,16 @@
 //! Participants: join, and the GDPR self-service (export my data, erase me).
 
 use super::conversations::xid_secret_name;
+use super::eligibility::{self, refuse_in_open_mode};
+use super::invites;
 use super::{State, open_conversation, require_participant};
-use crate::api::{Erased, ErasurePolicy, Join, JoinChallenge, Joined};
+use crate::api::{EligibilityToken, Erased, ErasurePolicy, Join, JoinChallenge, Joined};
 use crate::auth::verify_xid;
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use polder_core::ParticipantId;
-use polder_store::{Cohort, NewParticipant, Participation};
+use polder_store::{Cohort, Conversation, NewParticipant, Participation};
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -40,18 +43,23 @@ pub async fn join_challenge(state: State, id: web::Path<String>) -> ApiResult<Ht
         }))
 }
 
-/// Joins a conversation: anonymously (with a solved proof-of-work
-/// challenge), or with an external id signed by the embedding site (the
-/// same xid always gets the same participant; the site vouches for it, so
-/// no puzzle).
+/// Joins a conversation: anonymously, with an external id signed by the
+/// embedding site (the same xid always gets the same participant), with an
+/// invite code, or with an eligibility token. The conversation's
+/// participation mode decides which are needed and whether the participant
+/// counts as open or panel (`cohort` in the answer). Joins without a signed
+/// xid carry a solved proof-of-work challenge (the site vouches for its
+/// xids); so every guess of an invite code costs one too.
 #[utoipa::path(
     post, path = "/api/v1/conversations/{id}/participants", tag = "participants",
     params(("id" = String, Path, description = "Conversation id")),
     request_body = Join,
     responses(
         (status = 201, body = Joined), (status = 401, body = crate::error::Problem),
-        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
-        (status = 409, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem, description = "`not_allowed`, `invite_unknown` or `token_invalid`"),
+        (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem, description = "`invite_used`, `token_used` or `conversation_closed`"),
+        (status = 422, body = crate::error::Problem),
     )
 )]
 #[actix_web::post("/conversations/{id}/participants")]
@@ -104,28 +112,81 @@ pub async fn join(
             ApiError::new(ErrorKind::ProofOfWorkFailed, e.to_string()).with_field("pow")
         })?;
     }
-    if xid.is_none() && conversation.settings.participation == Participation::InviteOnly {
-        return Err(ApiError::new(
-            ErrorKind::NotAllowed,
-            "this conversation is invite-only: join with a signed external id",
-        ));
-    }
+    let cohort = admission(
+        &state,
+        &conversation,
+        body.invite_code.as_deref(),
+        body.token.as_ref(),
+        xid.as_deref(),
+    )
+    .await?;
     let participant = state
         .store
-        .add_participant(
-            &id,
-            NewParticipant {
-                xid,
-                cohort: Cohort::Open,
-            },
-        )
+        .add_participant(&id, NewParticipant { xid, cohort })
         .await?;
     state.pow.record_join(&id, now);
     let token = state.signer.issue(&id, participant.id.0);
     Ok(HttpResponse::Created().json(Joined {
         participant_id: participant.id.0,
         token,
+        cohort: participant.cohort.into(),
     }))
+}
+
+/// Decides whether a join is admitted and into which cohort, by the
+/// conversation's participation mode; uses up the invite code or token it
+/// admits with. `xid` is an external id whose signature was checked.
+///
+/// | mode          | nothing      | signed xid | invite code / token |
+/// |---------------|--------------|------------|---------------------|
+/// | `open`        | open         | open       | refused (no panel)  |
+/// | `invite_only` | refused      | panel      | panel               |
+/// | `both`        | open         | open       | panel               |
+///
+/// A returning xid keeps the participant it already has and uses up
+/// nothing. Every check that can fail runs before anything is used up.
+async fn admission(
+    state: &AppState,
+    conversation: &Conversation,
+    invite_code: Option<&str>,
+    token: Option<&EligibilityToken>,
+    xid: Option<&str>,
+) -> ApiResult<Cohort> {
+    let id = conversation.id.as_str();
+    let mode = conversation.settings.participation;
+    if invite_code.is_some() && token.is_some() {
+        return Err(ApiError::validation(
+            "token",
+            "join with an invite code or with a token, not both",
+        ));
+    }
+    if let Some(xid) = xid
+        && let Some(known) = state.store.find_participant_by_xid(id, xid).await?
+    {
+        return Ok(known.cohort);
+    }
+    if let Some(code) = invite_code {
+        refuse_in_open_mode(conversation, "invite_code")?;
+        let hash = invites::parse_code(code)?;
+        invites::redeem(state, id, &hash).await?;
+        return Ok(Cohort::Panel);
+    }
+    if let Some(token) = token {
+        refuse_in_open_mode(conversation, "token")?;
+        let nullifier = eligibility::check_token(state, id, token).await?;
+        eligibility::spend(state, id, &nullifier).await?;
+        return Ok(Cohort::Panel);
+    }
+    match (mode, xid) {
+        (Participation::Open | Participation::Both, _) => Ok(Cohort::Open),
+        // The embedding site vouches for its signed users.
+        (Participation::InviteOnly, Some(_)) => Ok(Cohort::Panel),
+        (Participation::InviteOnly, None) => Err(ApiError::new(
+            ErrorKind::NotAllowed,
+            "this conversation is invite-only: join with an invite code, an eligibility token \
+             or a signed external id",
+        )),
+    }
 }
 
 /// Everything stored about the calling participant (GDPR right of access).

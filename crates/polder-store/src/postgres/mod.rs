@@ -310,6 +310,33 @@ impl Store for PgStore {
         )
     }
 
+    fn find_secret(&self, name: &str) -> StoreFuture<'_, Option<Vec<u8>>> {
+        let name = name.to_owned();
+        Box::pin(async move { in_tx!(self, tx => ops::find_secret(&tx, &name).await?) })
+    }
+
+    fn create_invites(&self, conversation: &str, hashes: Vec<String>) -> StoreFuture<'_, u64> {
+        let id = conversation.to_owned();
+        Box::pin(async move { in_tx!(self, tx => ops::create_invites(&tx, &id, &hashes).await?) })
+    }
+
+    fn redeem_invite(&self, conversation: &str, hash: &str) -> StoreFuture<'_, Redemption> {
+        let id = conversation.to_owned();
+        let hash = hash.to_owned();
+        Box::pin(async move { in_tx!(self, tx => ops::redeem_invite(&tx, &id, &hash).await?) })
+    }
+
+    fn invite_counts(&self, conversation: &str) -> StoreFuture<'_, InviteCounts> {
+        let id = conversation.to_owned();
+        Box::pin(async move { in_tx!(self, tx => ops::invite_counts(&tx, &id).await?) })
+    }
+
+    fn spend_token(&self, conversation: &str, nullifier: &str) -> StoreFuture<'_, bool> {
+        let id = conversation.to_owned();
+        let nullifier = nullifier.to_owned();
+        Box::pin(async move { in_tx!(self, tx => ops::spend_token(&tx, &id, &nullifier).await?) })
+    }
+
     fn participant_data(
         &self,
         conversation: &str,

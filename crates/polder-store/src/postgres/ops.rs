@@ -643,6 +643,109 @@ pub(super) async fn get_or_create_secret(
         .try_get(0)?)
 }
 
+pub(super) async fn find_secret(tx: &Tx<'_>, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(tx
+        .query_opt("SELECT value FROM secrets WHERE name = $1", &[&name])
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?)
+}
+
+pub(super) async fn create_invites(
+    tx: &Tx<'_>,
+    conversation: &str,
+    hashes: &[String],
+) -> Result<u64, StoreError> {
+    require_conversation(tx, conversation).await?;
+    let hashes = hashes
+        .iter()
+        .map(|h| validate::digest_hex(conversation, "an invite code hash", h))
+        .collect::<Result<Vec<_>, _>>()?;
+    // One statement for the whole batch; duplicates (in the batch or
+    // already stored) are skipped and not counted.
+    Ok(tx
+        .execute(
+            "INSERT INTO invites (conversation, code_hash) \
+             SELECT $1, h FROM UNNEST($2::text[]) AS h \
+             ON CONFLICT (conversation, code_hash) DO NOTHING",
+            &[&conversation, &hashes],
+        )
+        .await?)
+}
+
+pub(super) async fn redeem_invite(
+    tx: &Tx<'_>,
+    conversation: &str,
+    hash: &str,
+) -> Result<Redemption, StoreError> {
+    require_conversation(tx, conversation).await?;
+    let hash = validate::digest_hex(conversation, "an invite code hash", hash)?;
+    // Under READ COMMITTED a concurrent redeemer of the same row waits for
+    // the first one's commit, then re-checks `used = 0` and updates nothing:
+    // exactly one caller sees a row changed.
+    let flipped = tx
+        .execute(
+            "UPDATE invites SET used = 1 WHERE conversation = $1 AND code_hash = $2 AND used = 0",
+            &[&conversation, &hash],
+        )
+        .await?;
+    if flipped == 1 {
+        return Ok(Redemption::Redeemed);
+    }
+    let known = tx
+        .query_opt(
+            "SELECT 1 FROM invites WHERE conversation = $1 AND code_hash = $2",
+            &[&conversation, &hash],
+        )
+        .await?
+        .is_some();
+    Ok(if known {
+        Redemption::AlreadyUsed
+    } else {
+        Redemption::Unknown
+    })
+}
+
+pub(super) async fn invite_counts(
+    tx: &Tx<'_>,
+    conversation: &str,
+) -> Result<InviteCounts, StoreError> {
+    require_conversation(tx, conversation).await?;
+    let row = tx
+        .query_one(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE used = 1) FROM invites WHERE conversation = $1",
+            &[&conversation],
+        )
+        .await?;
+    let count = |i: usize| -> Result<u64, StoreError> {
+        u64::try_from(row.try_get::<_, i64>(i)?)
+            .map_err(|_| StoreError::Corrupt("negative count".into()))
+    };
+    Ok(InviteCounts {
+        total: count(0)?,
+        used: count(1)?,
+    })
+}
+
+pub(super) async fn spend_token(
+    tx: &Tx<'_>,
+    conversation: &str,
+    nullifier: &str,
+) -> Result<bool, StoreError> {
+    require_conversation(tx, conversation).await?;
+    let nullifier = validate::digest_hex(conversation, "a token nullifier", nullifier)?;
+    // The primary key decides between concurrent spenders: the second
+    // insert waits for the first to commit and then conflicts.
+    Ok(tx
+        .execute(
+            "INSERT INTO spent_tokens (conversation, nullifier) VALUES ($1, $2) \
+             ON CONFLICT (conversation, nullifier) DO NOTHING",
+            &[&conversation, &nullifier],
+        )
+        .await?
+        == 1)
+}
+
 pub(super) async fn participant_data(
     tx: &Tx<'_>,
     conversation: &str,

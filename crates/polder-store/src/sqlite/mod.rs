@@ -330,6 +330,33 @@ impl Store for SqliteStore {
         Box::pin(self.write(move |c| ops::get_or_create_secret(c, &name, make)))
     }
 
+    fn find_secret(&self, name: &str) -> StoreFuture<'_, Option<Vec<u8>>> {
+        let name = name.to_owned();
+        Box::pin(self.read(move |c| ops::find_secret(c, &name)))
+    }
+
+    fn create_invites(&self, conversation: &str, hashes: Vec<String>) -> StoreFuture<'_, u64> {
+        let id = conversation.to_owned();
+        Box::pin(self.write(move |c| ops::create_invites(c, &id, &hashes)))
+    }
+
+    fn redeem_invite(&self, conversation: &str, hash: &str) -> StoreFuture<'_, Redemption> {
+        let id = conversation.to_owned();
+        let hash = hash.to_owned();
+        Box::pin(self.write(move |c| ops::redeem_invite(c, &id, &hash)))
+    }
+
+    fn invite_counts(&self, conversation: &str) -> StoreFuture<'_, InviteCounts> {
+        let id = conversation.to_owned();
+        Box::pin(self.read(move |c| ops::invite_counts(c, &id)))
+    }
+
+    fn spend_token(&self, conversation: &str, nullifier: &str) -> StoreFuture<'_, bool> {
+        let id = conversation.to_owned();
+        let nullifier = nullifier.to_owned();
+        Box::pin(self.write(move |c| ops::spend_token(c, &id, &nullifier)))
+    }
+
     fn participant_data(
         &self,
         conversation: &str,

@@ -766,6 +766,96 @@ pub(super) fn get_or_create_secret(
     Ok(value)
 }
 
+pub(super) fn find_secret(conn: &Connection, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM secrets WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?)
+}
+
+pub(super) fn create_invites(
+    conn: &Connection,
+    conversation: &str,
+    hashes: &[String],
+) -> Result<u64, StoreError> {
+    require_conversation(conn, conversation)?;
+    // Validate all first: a bad hash stores none (the writer's savepoint
+    // would undo them anyway, but this keeps the error before any work).
+    let hashes = hashes
+        .iter()
+        .map(|h| validate::digest_hex(conversation, "an invite code hash", h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO invites (conversation, code_hash) VALUES (?1, ?2) \
+         ON CONFLICT (conversation, code_hash) DO NOTHING",
+    )?;
+    let mut added = 0u64;
+    for hash in &hashes {
+        // usize → u64 is lossless on every platform Rust supports.
+        added += insert.execute(params![conversation, hash])? as u64;
+    }
+    Ok(added)
+}
+
+pub(super) fn redeem_invite(
+    conn: &Connection,
+    conversation: &str,
+    hash: &str,
+) -> Result<Redemption, StoreError> {
+    require_conversation(conn, conversation)?;
+    let hash = validate::digest_hex(conversation, "an invite code hash", hash)?;
+    // One statement decides: the writer runs jobs one at a time, and the
+    // `used = 0` condition makes the flip happen at most once.
+    let flipped = conn
+        .prepare_cached(
+            "UPDATE invites SET used = 1 WHERE conversation = ?1 AND code_hash = ?2 AND used = 0",
+        )?
+        .execute(params![conversation, hash])?;
+    if flipped == 1 {
+        return Ok(Redemption::Redeemed);
+    }
+    let known = conn
+        .prepare_cached("SELECT 1 FROM invites WHERE conversation = ?1 AND code_hash = ?2")?
+        .exists(params![conversation, hash])?;
+    Ok(if known {
+        Redemption::AlreadyUsed
+    } else {
+        Redemption::Unknown
+    })
+}
+
+pub(super) fn invite_counts(
+    conn: &Connection,
+    conversation: &str,
+) -> Result<InviteCounts, StoreError> {
+    require_conversation(conn, conversation)?;
+    let (total, used): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE used = 1) FROM invites WHERE conversation = ?1",
+        )?
+        .query_row([conversation], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(InviteCounts {
+        total: u64::try_from(total).map_err(|_| StoreError::Corrupt("negative count".into()))?,
+        used: u64::try_from(used).map_err(|_| StoreError::Corrupt("negative count".into()))?,
+    })
+}
+
+pub(super) fn spend_token(
+    conn: &Connection,
+    conversation: &str,
+    nullifier: &str,
+) -> Result<bool, StoreError> {
+    require_conversation(conn, conversation)?;
+    let nullifier = validate::digest_hex(conversation, "a token nullifier", nullifier)?;
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO spent_tokens (conversation, nullifier) VALUES (?1, ?2) \
+             ON CONFLICT (conversation, nullifier) DO NOTHING",
+        )?
+        .execute(params![conversation, nullifier])?
+        == 1)
+}
+
 pub(super) fn participant_data(
     conn: &Connection,
     conversation: &str,
