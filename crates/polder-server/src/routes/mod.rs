@@ -8,6 +8,7 @@ pub mod participants;
 pub mod reports;
 pub mod statements;
 pub mod votes;
+pub mod pages;
 
 use crate::auth::{API_KEY_PREFIX, hash_api_key};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(exports::configure),
     );
     cfg.configure(reports::configure_polis);
+    cfg.configure(pages::configure);
 }
 
 /// Who is calling.
