@@ -7,6 +7,7 @@
 // Usage: node run.mjs   (POLDER_BIN=path skips the cargo build)
 // Exit code 1 on any failure.
 
+import crypto from 'node:crypto';
 import { unitChecks } from './unit.mjs';
 import { buildBinary, startServer, launchBrowser, axe, watch, until, log, CONVERSATION } from './lib.mjs';
 
@@ -198,6 +199,53 @@ async function main() {
     await embed.keyboard.press('Space');
     await until(embed, `!!${shadow('polder-vote', '.statement')} || !!${shadow('polder-vote', '.done')}`, null, { what: 'the embedded voting card' });
     await audit(embed, 'example embed page, voting card');
+
+    // Signed xid: an invite-only conversation, joined with the host site's signature.
+    const adminKey = (server.logs().match(/demo admin key \(shown once\): (\S+)/) || [])[1];
+    check(!!adminKey, 'the demo prints an admin key');
+    const created = await (await fetch(`${base}/api/v1/conversations`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ id: 'xid-test', topic: 'Signed ids', settings: { participation: 'invite_only', languages: ['en'] } }),
+    })).json();
+    for (const text of ['First statement', 'Second statement', 'Third statement']) {
+      await fetch(`${base}/api/v1/conversations/xid-test/statements`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${created.moderator_key}` },
+        body: JSON.stringify({ text, lang: 'en' }),
+      });
+    }
+    // The README's Node signing snippet.
+    const xidSecret = created.xid_secret;
+    const conversation = 'xid-test';
+    const xid = 'resident-4711';
+    const signature = crypto.createHmac('sha256', Buffer.from(xidSecret, 'base64url'))
+      .update(`${conversation}\n${xid}`).digest('base64url');
+    const xp = await browser.newPage();
+    watch(xp, problems, 'xid');
+    const withXid = async (sig) => {
+      await xp.goto(`${base}/c/xid-test`, { waitUntil: 'load' });
+      await xp.evaluate((x, s) => {
+        const el = document.querySelector('polder-vote');
+        el.setAttribute('xid', x);
+        el.setAttribute('xid-signature', s);
+      }, xid, sig);
+    };
+    await withXid('bad-signature');
+    await until(xp, `!!${shadow('polder-vote', '.error')}`, null, { what: 'a refused signature' })
+      .then(() => check(true, 'a wrong xid signature is refused and shown as an error'))
+      .catch((e) => check(false, e.message));
+    await withXid(signature);
+    await until(xp, `!!${shadow('polder-vote', '.statement')}`, null, { what: 'the first statement with a signed xid' });
+    await tabTo(xp, (f) => f.vote === 'agree', 'the agree button');
+    await xp.keyboard.press('Enter');
+    await until(xp, `(${shadow('polder-vote', '.progress-line')}?.textContent || '').includes('1 of 3')`, null, { what: 'progress 1 of 3' });
+    // Another device: no stored token, same xid → same participant, votes kept.
+    await xp.evaluate(() => localStorage.clear());
+    await withXid(signature);
+    await until(xp, `(${shadow('polder-vote', '.progress-line')}?.textContent || '').includes('1 of 3')`, null, { what: 'the same participant again' })
+      .then(() => check(true, 'signed xid: joining again (no stored token) gives the same participant'))
+      .catch((e) => check(false, e.message));
 
     // 404 page.
     const missing = await browser.newPage();

@@ -62,7 +62,9 @@ export class Client extends EventTarget {
     this.source = null;
     this.listeners = 0;
     this.statementCache = null;
-    this.joining = null;
+    this.hiddenIds = new Set();
+    this.joins = new Map();
+    this.memory = new Map();
   }
 
   storageKey(xid) {
@@ -73,13 +75,13 @@ export class Client extends EventTarget {
   identity(xid) {
     try {
       const raw = localStorage.getItem(this.storageKey(xid));
-      return raw ? JSON.parse(raw) : null;
-    } catch {
-      return null;
-    }
+      if (raw) return JSON.parse(raw);
+    } catch { /* storage blocked: fall back to this page view's memory */ }
+    return this.memory.get(this.storageKey(xid)) || null;
   }
 
   forget(xid) {
+    this.memory.delete(this.storageKey(xid));
     try { localStorage.removeItem(this.storageKey(xid)); } catch { /* storage blocked */ }
   }
 
@@ -90,8 +92,9 @@ export class Client extends EventTarget {
   async join({ xid, signature, onProgress } = {}) {
     const known = this.identity(xid);
     if (known) return known;
-    if (this.joining) return this.joining;
-    this.joining = (async () => {
+    const key = this.storageKey(xid);
+    if (this.joins.has(key)) return this.joins.get(key);
+    const joining = (async () => {
       const body = {};
       if (xid) { body.xid = xid; body.xid_signature = signature || ''; }
       let challenge = null;
@@ -113,25 +116,25 @@ export class Client extends EventTarget {
       try {
         localStorage.setItem(this.storageKey(xid), JSON.stringify(joined));
       } catch { /* storage blocked: this page view keeps the identity in memory */ }
-      this.memory = joined;
+      this.memory.set(this.storageKey(xid), joined);
       return joined;
     })();
+    this.joins.set(key, joining);
     try {
-      return await this.joining;
+      return await joining;
     } finally {
-      this.joining = null;
+      this.joins.delete(key);
     }
   }
 
   /** Runs `call(token)`; on a token the server refuses, joins again once. */
   async asParticipant(options, call) {
-    let me = this.identity(options.xid) || this.memory || (await this.join(options));
+    let me = this.identity(options.xid) || (await this.join(options));
     try {
       return await call(me.token);
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         this.forget(options.xid);
-        this.memory = null;
         me = await this.join(options);
         return call(me.token);
       }
@@ -171,11 +174,18 @@ export class Client extends EventTarget {
 
   snapshots() { return request(this.base, `${this.path}/snapshots`); }
 
-  /** Statement texts by id (cached; reloaded when an unknown id shows up). */
+  /**
+   * Statement texts by id: cached, reloaded when an id the cache has not
+   * seen shows up (ids participants are not shown are remembered as such).
+   */
   async statements(ids = []) {
-    if (!this.statementCache || ids.some((id) => !this.statementCache.has(id))) {
-      const list = await request(this.base, `${this.path}/statements`);
+    if (!this.statementCache || ids.some((id) => !this.statementCache.has(id) && !this.hiddenIds.has(id))) {
+      if (!this.loadingStatements) {
+        this.loadingStatements = request(this.base, `${this.path}/statements`).finally(() => { this.loadingStatements = null; });
+      }
+      const list = await this.loadingStatements;
       this.statementCache = new Map(list.map((s) => [s.id, s]));
+      this.hiddenIds = new Set(ids.filter((id) => !this.statementCache.has(id)));
     }
     return this.statementCache;
   }

@@ -94,6 +94,7 @@ class PolderElement extends HTMLElement {
   }
 
   stop() {
+    this.generation = (this.generation || 0) + 1;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
@@ -111,7 +112,7 @@ class PolderElement extends HTMLElement {
 
   /** The identity the vote widget keeps, for "you are here". */
   identity() {
-    return this.client.identity(this.getAttribute('xid') || undefined) || this.client.memory || null;
+    return this.client.identity(this.getAttribute('xid') || undefined);
   }
 
   headingLevel(fallback) {
@@ -141,13 +142,15 @@ class PolderVote extends PolderElement {
       signature: this.getAttribute('xid-signature') || undefined,
       onProgress: (state, tries) => this.showJoining(state, tries),
     };
+    const generation = this.generation;
     this.client.conversationInfo().then((info) => {
+      if (generation !== this.generation) return;
       this.info = info;
       if (info.closed) { this.showMessage(this.t('closed')); return; }
       if (this.identity() || this.options.xid || this.hasAttribute('autostart')) this.begin();
       else this.showStart();
-    }).catch((error) => this.showError(error));
-    this.lang2 = lang;
+    }).catch((error) => { if (generation === this.generation) this.showError(error); });
+    void lang;
   }
 
   showStart() {
@@ -193,8 +196,7 @@ class PolderVote extends PolderElement {
       this.announce([announce, this.t('done')].filter(Boolean).join(' '));
       return;
     }
-    const statements = await this.client.statements([next.statement.id]).catch(() => new Map());
-    const full = statements.get(next.statement.id) || next.statement;
+    const full = next.statement;
     const total = next.voted + next.remaining;
     const textId = nextId('text');
     const headingId = nextId('heading');
