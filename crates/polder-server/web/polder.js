@@ -433,7 +433,7 @@ class PolderMap extends ReportElement {
     if (!at) {
       try {
         const pca = await this.client.pca2();
-        const b = pca.base_clusters;
+        const b = pca['base-clusters'] || pca.base_clusters;
         // math/pca2 flips both axes for Polis; flip back to polder's native axes.
         clusters = b.id.map((id, i) => ({ id, x: -b.x[i], y: -b.y[i], count: b.count[i] }));
       } catch { clusters = []; }
@@ -452,7 +452,9 @@ class PolderMap extends ReportElement {
     if (mine && mine.projection) { xs.push(mine.projection[0]); ys.push(mine.projection[1]); }
     const minX = Math.min(...xs, -1); const maxX = Math.max(...xs, 1);
     const minY = Math.min(...ys, -1); const maxY = Math.max(...ys, 1);
-    const scale = Math.min((W - 2 * PAD) / (maxX - minX || 1), (H - 2 * PAD) / (maxY - minY || 1));
+    // Without points, groups are circles: leave room for their radius.
+    const pad = clusters.length ? PAD : PAD + 64;
+    const scale = Math.min((W - 2 * pad) / (maxX - minX || 1), (H - 2 * pad) / (maxY - minY || 1));
     const ox = (W - (maxX - minX) * scale) / 2; const oy = (H - (maxY - minY) * scale) / 2;
     const px = (x) => ox + (x - minX) * scale;
     const py = (y) => H - (oy + (y - minY) * scale);
@@ -478,7 +480,7 @@ class PolderMap extends ReportElement {
         regions.append(s('polygon', { class: 'region', points: hull.map((p) => p.map((v) => v.toFixed(1)).join(',')).join(' '),
           fill: `url(#${pid})`, stroke, 'stroke-linejoin': 'round' }));
       } else {
-        const r = Math.max(18, Math.sqrt(g.size / Math.max(total, 1)) * 120);
+        const r = Math.max(18, Math.sqrt(g.size / Math.max(total, 1)) * 90);
         regions.append(s('circle', { class: 'region', cx, cy, r, fill: `url(#${pid})`, stroke }));
       }
       labels.append(s('text', { class: 'label', x: cx, y: cy, 'text-anchor': 'middle', 'dominant-baseline': 'central' },
