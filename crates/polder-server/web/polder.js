@@ -34,6 +34,27 @@ function setAttrs(el, attrs) {
   }
 }
 
+/**
+ * A wrapper for a wide table: when it has to scroll sideways it becomes a
+ * focusable, labelled region, so that keyboard users can scroll it too.
+ */
+function tableWrap(label, table, attrs = {}) {
+  const wrap = h('div', { class: 'table-wrap', ...attrs }, table);
+  const update = () => {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      wrap.setAttribute('tabindex', '0');
+      wrap.setAttribute('role', 'region');
+      wrap.setAttribute('aria-label', label);
+    } else {
+      wrap.removeAttribute('tabindex');
+      wrap.removeAttribute('role');
+      wrap.removeAttribute('aria-label');
+    }
+  };
+  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(update).observe(wrap);
+  return wrap;
+}
+
 /** The element of a statement text, with its language tag. */
 function statementText(lang, statement, id, tag = 'span') {
   if (!statement) return h(tag, {}, t(lang, 'unknownStatement', { id }));
@@ -531,7 +552,7 @@ class PolderMap extends ReportElement {
         h('th', { scope: 'col', class: 'num' }, this.t('colCentre')),
         h('th', { scope: 'col' }, this.t('colYou')))),
       h('tbody', {}, rows));
-    const wrap = h('div', { class: 'table-wrap', id: tableId, hidden: !this.tableOpen }, table);
+    const wrap = tableWrap(this.t('tableCaption'), table, { id: tableId, hidden: !this.tableOpen });
     const toggle = h('button', { type: 'button', class: 'secondary toggle', 'aria-expanded': String(this.tableOpen), 'aria-controls': tableId },
       this.tableOpen ? this.t('hideTable') : this.t('showTable'));
     toggle.addEventListener('click', () => {
@@ -585,7 +606,7 @@ class PolderGroups extends ReportElement {
       return h('section', { class: 'group', 'data-g': gi % 6, 'aria-labelledby': headingId },
         h(`h${level}`, { id: headingId }, this.t('group', { name })),
         h('p', {}, this.t('groupSize', { n: num(lang, g.size), pct: pct(lang, g.size / Math.max(total, 1)) })),
-        h('div', { class: 'table-wrap' }, h('table', {},
+        tableWrap(this.t('groupCaption', { name }), h('table', {},
           h('caption', {}, this.t('groupCaption', { name })),
           h('thead', {}, h('tr', {},
             h('th', { scope: 'col' }, this.t('colStatement')),
@@ -627,7 +648,7 @@ class PolderConsensus extends ReportElement {
       });
       return h('section', { 'aria-labelledby': headingId },
         h(`h${level}`, { id: headingId }, this.t(key)),
-        h('div', { class: 'table-wrap' }, h('table', {},
+        tableWrap(`${this.t(key)}: ${this.t('consensusCaption')}`, h('table', {},
           h('caption', { class: 'visually-hidden' }, `${this.t(key)}: ${this.t('consensusCaption')}`),
           h('thead', {}, h('tr', {},
             h('th', { scope: 'col' }, this.t('colStatement')),
@@ -698,11 +719,10 @@ class PolderTimeline extends PolderElement {
     } }, this.t('timelineLiveButton'));
     const print = h('button', { type: 'button', class: 'secondary', onclick: () => window.print() }, this.t('printButton'));
     const hadFocus = this.root.activeElement === this.input;
-    this.content.replaceChildren(
-      h('label', { for: inputId }, this.t('timelineLabel')),
-      input, output,
-      n === 0 ? h('p', { class: 'hint' }, this.t('timelineNone')) : null,
-      h('div', { class: 'row' }, liveButton, print));
+    const parts = [h('label', { for: inputId }, this.t('timelineLabel')), input, output];
+    if (n === 0) parts.push(h('p', { class: 'hint' }, this.t('timelineNone')));
+    parts.push(h('div', { class: 'row' }, liveButton, print));
+    this.content.replaceChildren(...parts);
     this.input = input;
     if (hadFocus) input.focus();
     this.dataset.snapshots = String(n);

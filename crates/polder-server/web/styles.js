@@ -18,6 +18,7 @@ export const CSS = `
   --_radius: var(--polder-radius, 0.5rem);
   --_font: var(--polder-font, system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif);
   display: block;
+  container-type: inline-size;
   color: var(--_text);
   background: var(--_bg);
   font-family: var(--_font);
@@ -103,6 +104,16 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .timeline output { font-variant-numeric: tabular-nums; }
 .table-wrap { overflow-x: auto; }
 ul.plain { list-style: none; padding: 0; margin: 0; }
+@container (max-width: 34rem) {
+  table { font-size: 0.875rem; }
+  th, td { padding: 0.35rem 0.25rem; }
+  th.num { white-space: normal; }
+  .bar { min-width: 2.5rem; }
+  .statement { font-size: 1.15rem; }
+}
+@container (max-width: 26rem) {
+  .bar { display: none; }
+}
 @media print {
   button, .timeline input { display: none !important; }
   .table-wrap[hidden] { display: block !important; }
