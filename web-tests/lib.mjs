@@ -21,7 +21,7 @@ export function log(...args) {
 
 /** Builds the binary (unless POLDER_BIN names one) and returns its path. */
 export function buildBinary() {
-  if (process.env.POLDER_BIN) return process.env.POLDER_BIN;
+  if (process.env.POLDER_BIN) return path.resolve(process.env.POLDER_BIN);
   log('cargo build -p polder');
   const built = spawnSync('cargo', ['build', '-p', 'polder', '--locked'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('cargo build failed');
@@ -104,13 +104,18 @@ export async function axe(page) {
   }));
 }
 
-/** Records CSP violations and script errors of a page. */
-export function watch(page, problems, label) {
+/**
+ * Records CSP violations and script errors of a page. Failed loads with a
+ * status in `expected` (default: 404, the join challenge of servers
+ * without proof of work) are not errors.
+ */
+export function watch(page, problems, label, expected = [404]) {
   page.on('pageerror', (error) => problems.push(`${label}: page error: ${error.message}`));
   page.on('console', (message) => {
     const text = message.text();
     if (/Content Security Policy|Refused to/i.test(text)) problems.push(`${label}: CSP: ${text}`);
-    else if (message.type() === 'error' && !/Failed to load resource.*404/.test(text)) {
+    else if (message.type() === 'error'
+      && !expected.some((status) => text.includes(`Failed to load resource: the server responded with a status of ${status}`))) {
       problems.push(`${label}: console error: ${text}`);
     }
   });

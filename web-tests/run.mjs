@@ -124,6 +124,14 @@ async function main() {
       && document.querySelector('polder-map').dataset.me === 'shown', firstTick, { what: 'the map to show "you are here"', timeout: 30_000 })
       .then(() => check(true, 'map updated after the votes and shows "you are here"'))
       .catch((e) => check(false, e.message));
+    // prefers-reduced-motion turns the map's transitions off.
+    const durations = [];
+    for (const value of ['no-preference', 'reduce']) {
+      await page.emulateMediaFeatures([{ name: 'prefers-reduced-motion', value }]);
+      durations.push(await page.evaluate(`getComputedStyle(${shadow('polder-map', 'circle.point')}).transitionDuration`));
+    }
+    await page.emulateMediaFeatures([]);
+    check(durations[0] !== '0s' && durations[1] === '0s', `prefers-reduced-motion stops the map's transitions (${durations.join(' → ')})`);
     // Open the table alternative with the keyboard and audit it.
     await tabTo(page, (f) => f.cls.includes('toggle'), 'the map table toggle');
     await page.keyboard.press('Enter');
@@ -185,7 +193,9 @@ async function main() {
     await audit(nlReport, 'report page (nl)');
 
     // Example host page: every widget, one of them in Dutch by its lang ancestor.
-    const embed = await browser.newPage();
+    // A fresh browser context: no participant token from the pages above.
+    const embedContext = await browser.createBrowserContext();
+    const embed = await embedContext.newPage();
     watch(embed, problems, 'embed');
     await embed.setViewport({ width: 390, height: 844 });
     await embed.goto(`${base}/examples/embed`, { waitUntil: 'load' });
@@ -222,7 +232,7 @@ async function main() {
     const signature = crypto.createHmac('sha256', Buffer.from(xidSecret, 'base64url'))
       .update(`${conversation}\n${xid}`).digest('base64url');
     const xp = await browser.newPage();
-    watch(xp, problems, 'xid');
+    watch(xp, problems, 'xid', [404, 401]); // 401: the deliberately wrong signature
     const withXid = async (sig) => {
       await xp.goto(`${base}/c/xid-test`, { waitUntil: 'load' });
       await xp.evaluate((x, s) => {

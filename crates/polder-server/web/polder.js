@@ -217,7 +217,9 @@ class PolderVote extends PolderElement {
       this.announce([announce, this.t('done')].filter(Boolean).join(' '));
       return;
     }
-    const full = next.statement;
+    // A statement without a language tag is in the conversation's first language, if it has one.
+    const fallbackLang = this.info && this.info.settings && (this.info.settings.languages || [])[0];
+    const full = { ...next.statement, lang: next.statement.lang || fallbackLang || null };
     const total = next.voted + next.remaining;
     const textId = nextId('text');
     const headingId = nextId('heading');

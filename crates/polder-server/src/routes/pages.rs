@@ -331,7 +331,7 @@ fn page(lang: Lang, title: &str, path: &str, body_class: &str, main: &str) -> St
         Lang::Nl => Lang::En,
     };
     format!(
-        r#"<!doctype html>
+        r##"<!doctype html>
 <html lang="{lang}">
 <head>
 <meta charset="utf-8">
@@ -352,7 +352,7 @@ fn page(lang: Lang, title: &str, path: &str, body_class: &str, main: &str) -> St
 <footer class="site"><p>{footer}</p></footer>
 </body>
 </html>
-"#,
+"##,
         lang = lang.tag(),
         title = escape(title),
         skip = t.skip,
@@ -597,7 +597,8 @@ fn serve_asset(req: &HttpRequest, set: &'static [Asset], offset: usize, name: &s
             .content_type("text/plain; charset=utf-8")
             .body("no such asset");
     };
-    let etag = ETAGS[offset + index].as_str();
+    // ETAGS holds one tag per asset of ASSETS then EXAMPLES, in order.
+    let etag = ETAGS.get(offset + index).map_or("\"\"", String::as_str);
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
