@@ -197,6 +197,9 @@ mod tests {
             conversation_of("/api/v3/math/pca2", "math_tick=3&conversation_id=harbour"),
             Some("harbour")
         );
-        assert_eq!(conversation_of("/api/v3/math/pca2", "conversation_id="), None);
+        assert_eq!(
+            conversation_of("/api/v3/math/pca2", "conversation_id="),
+            None
+        );
     }
 }

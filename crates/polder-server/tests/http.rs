@@ -780,19 +780,30 @@ async fn web_pages_and_assets() {
     assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
     let csp = header(&headers, "content-security-policy");
     assert!(csp.contains("default-src 'self'"), "{csp}");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
     assert_eq!(header(&headers, "content-language"), "en");
     assert!(body.contains(r#"<html lang="en">"#));
-    assert!(body.contains(&format!("/c/{id}")), "the landing page lists the conversation");
-    assert!(!body.contains("<style") && !body.contains(" style="), "no inline style");
     assert!(
-        !body.contains("<script>") && body.contains(r#"<script type="module" src="/assets/polder.js">"#),
+        body.contains(&format!("/c/{id}")),
+        "the landing page lists the conversation"
+    );
+    assert!(
+        !body.contains("<style") && !body.contains(" style="),
+        "no inline style"
+    );
+    assert!(
+        !body.contains("<script>")
+            && body.contains(r#"<script type="module" src="/assets/polder.js">"#),
         "no inline script"
     );
 
     // Language: Accept-Language, then ?lang= overrides it.
-    let (_, headers, body) = get_page(&s, "/", &[("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.8")]).await;
+    let (_, headers, body) =
+        get_page(&s, "/", &[("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.8")]).await;
     assert_eq!(header(&headers, "content-language"), "nl");
     assert!(body.contains(r#"<html lang="nl">"#) && body.contains("Open gesprekken"));
     let (_, _, body) = get_page(&s, "/?lang=en", &[("Accept-Language", "nl")]).await;
@@ -804,7 +815,10 @@ async fn web_pages_and_assets() {
     let (status, headers, body) = get_page(&s, &format!("/c/{id}"), &[]).await;
     assert_eq!(status, 200);
     assert!(body.contains(&format!(r#"<polder-vote conversation="{id}">"#)));
-    assert!(body.contains(r#"<h1 lang="nl">"#), "the conversation's language is marked");
+    assert!(
+        body.contains(r#"<h1 lang="nl">"#),
+        "the conversation's language is marked"
+    );
     assert!(
         header(&headers, "content-security-policy")
             .contains("frame-ancestors 'self' https://gemeente.example")
@@ -835,7 +849,11 @@ async fn web_pages_and_assets() {
         let (status, headers, body) = get_page(&s, path, &[]).await;
         assert_eq!(status, 200, "{path}");
         assert_eq!(header(&headers, "content-type"), kind, "{path}");
-        assert_eq!(header(&headers, "access-control-allow-origin"), "*", "{path}");
+        assert_eq!(
+            header(&headers, "access-control-allow-origin"),
+            "*",
+            "{path}"
+        );
         assert!(!body.is_empty());
         let etag = header(&headers, "etag").to_owned();
         assert!(etag.starts_with('"'), "{path}: {etag}");

@@ -405,9 +405,12 @@ class ReportElement extends PolderElement {
 
 const GROUP_STROKES = ['#005a8c', '#a84300', '#006e50', '#9c4f7f', '#7a5400', '#2c6f94'];
 const GROUP_FILLS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9'];
-const W = 640;
-const H = 420;
 const PAD = 36;
+
+/** The map's drawing size: narrow containers get a squarer, smaller canvas so labels stay legible. */
+function canvasFor(width) {
+  return width && width < 520 ? { W: 380, H: 360 } : { W: 640, H: 420 };
+}
 
 function convexHull(points) {
   const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -473,6 +476,7 @@ class PolderMap extends ReportElement {
     for (const c of clusters) { xs.push(c.x); ys.push(c.y); }
     for (const g of groups) { xs.push(g.center[0]); ys.push(g.center[1]); }
     if (mine && mine.projection) { xs.push(mine.projection[0]); ys.push(mine.projection[1]); }
+    const { W, H } = canvasFor(this.clientWidth);
     const minX = Math.min(...xs, -1); const maxX = Math.max(...xs, 1);
     const minY = Math.min(...ys, -1); const maxY = Math.max(...ys, 1);
     // Without points, groups are circles: leave room for their radius.
@@ -522,7 +526,9 @@ class PolderMap extends ReportElement {
       meLayer.append(
         s('circle', { class: 'me-ring', cx: mx, cy: my, r: 11 }),
         s('circle', { class: 'me-dot', cx: mx, cy: my, r: 4 }),
-        s('text', { class: 'me-label', x: mx + 15, y: my - 12 }, this.t('youAreHere')));
+        // The label goes on the side with more room.
+        s('text', { class: 'me-label', x: mx > W * 0.6 ? mx - 15 : mx + 15, y: my < 30 ? my + 26 : my - 14,
+          'text-anchor': mx > W * 0.6 ? 'end' : 'start' }, this.t('youAreHere')));
       this.dataset.me = 'shown';
     } else {
       delete this.dataset.me;

@@ -57,6 +57,7 @@ progress { width: 100%; height: 0.6rem; accent-color: var(--_accent); margin: 0.
 .statement {
   font-size: 1.3rem; font-weight: 500; margin: 0 0 1.25rem; padding: 0.25rem 0.25rem; border-radius: 0.25rem;
 }
+.statement:focus-visible { outline-color: var(--_accent); }
 .choices { display: flex; flex-wrap: wrap; gap: 0.75rem; }
 .choices button { flex: 1 1 8rem; font-weight: 600; }
 button.agree { background: var(--_agree); border-color: var(--_agree); }

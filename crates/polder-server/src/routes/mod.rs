@@ -4,11 +4,11 @@ pub mod conversations;
 pub mod events;
 pub mod exports;
 pub mod ops;
+pub mod pages;
 pub mod participants;
 pub mod reports;
 pub mod statements;
 pub mod votes;
-pub mod pages;
 
 use crate::auth::{API_KEY_PREFIX, hash_api_key};
 use crate::error::{ApiError, ApiResult, ErrorKind};

@@ -159,11 +159,13 @@ pub fn negotiate(query_lang: Option<&str>, accept_language: Option<&str>) -> Lan
 }
 
 fn request_lang(req: &HttpRequest) -> Lang {
-    let query = web::Query::<std::collections::HashMap<String, String>>::from_query(
-        req.query_string(),
-    )
-    .ok();
-    let query_lang = query.as_ref().and_then(|q| q.get("lang")).map(String::as_str);
+    let query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok();
+    let query_lang = query
+        .as_ref()
+        .and_then(|q| q.get("lang"))
+        .map(String::as_str);
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -591,7 +593,12 @@ async fn example_embed() -> HttpResponse {
         .body(EXAMPLE_PAGE)
 }
 
-fn serve_asset(req: &HttpRequest, set: &'static [Asset], offset: usize, name: &str) -> HttpResponse {
+fn serve_asset(
+    req: &HttpRequest,
+    set: &'static [Asset],
+    offset: usize,
+    name: &str,
+) -> HttpResponse {
     let Some((index, asset)) = set.iter().enumerate().find(|(_, a)| a.name == name) else {
         return HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
@@ -642,7 +649,10 @@ mod tests {
         assert_eq!(negotiate(None, None), Lang::En);
         assert_eq!(negotiate(Some("nl"), Some("en")), Lang::Nl);
         assert_eq!(negotiate(Some("fr"), Some("nl-NL,nl;q=0.9")), Lang::Nl);
-        assert_eq!(negotiate(None, Some("de-DE,de;q=0.9,nl;q=0.8,en;q=0.7")), Lang::Nl);
+        assert_eq!(
+            negotiate(None, Some("de-DE,de;q=0.9,nl;q=0.8,en;q=0.7")),
+            Lang::Nl
+        );
         assert_eq!(negotiate(None, Some("en-GB,nl;q=0.5")), Lang::En);
         assert_eq!(negotiate(None, Some("nl;q=0,en;q=0.1")), Lang::En);
         assert_eq!(negotiate(None, Some("fr")), Lang::En);
@@ -650,7 +660,10 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
         assert_eq!(segment("a b/c"), "a%20b%2Fc");
     }
 
