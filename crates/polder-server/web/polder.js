@@ -618,8 +618,12 @@ class PolderGroups extends ReportElement {
           h('caption', {}, this.t('groupCaption', { name })),
           h('thead', {}, h('tr', {},
             h('th', { scope: 'col' }, this.t('colStatement')),
-            h('th', { scope: 'col', class: 'num' }, this.t('colInGroup', { name })),
-            h('th', { scope: 'col', class: 'num' }, this.t('colOthers', { name })))),
+            h('th', { scope: 'col', class: 'num' },
+              h('span', { class: 'long' }, this.t('colInGroup', { name })),
+              h('span', { class: 'short', 'aria-hidden': 'true' }, this.t('colInGroupShort', { name }))),
+            h('th', { scope: 'col', class: 'num' },
+              h('span', { class: 'long' }, this.t('colOthers', { name })),
+              h('span', { class: 'short', 'aria-hidden': 'true' }, this.t('colOthersShort'))))),
           h('tbody', {}, rows))));
     });
     this.content.replaceChildren(...sections);

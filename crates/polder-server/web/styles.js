@@ -112,8 +112,14 @@ ul.plain { list-style: none; padding: 0; margin: 0; }
   .bar { min-width: 2.5rem; }
   .statement { font-size: 1.15rem; }
 }
+th .short { display: none; }
 @container (max-width: 26rem) {
   .bar { display: none; }
+  th .short { display: inline; }
+  th .long {
+    position: absolute; width: 1px; height: 1px; overflow: hidden;
+    clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; margin: -1px;
+  }
 }
 @media print {
   button, .timeline input { display: none !important; }
