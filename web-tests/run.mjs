@@ -112,7 +112,13 @@ async function main() {
       votes += 1;
       await until(page, `(() => { const d = ${shadow('polder-vote', '.done')}; const s = ${shadow('polder-vote', '.statement')};
         return !!d || (s && s.textContent !== ${JSON.stringify(before)}); })()`, null, { what: `statement after vote ${votes}` });
-      if (i === 5) await audit(page, 'participant page, after some votes');
+      if (i === 5) {
+        await until(page, `(${shadow('polder-vote', '[role=status]')}?.textContent || '').startsWith('Vote recorded')`, null,
+          { what: 'the vote announcement' })
+          .then(() => check(true, 'each vote is announced in a live region ("Vote recorded: …")'))
+          .catch((e) => check(false, e.message));
+        await audit(page, 'participant page, after some votes');
+      }
       void f;
     }
     const doneFocused = await page.evaluate(`(() => { const a = ${DEEP_FOCUS}; return !!a && a.classList.contains('done'); })()`);
