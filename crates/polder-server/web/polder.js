@@ -56,9 +56,10 @@ function tableWrap(label, table, attrs = {}) {
 }
 
 /** The element of a statement text, with its language tag. */
-function statementText(lang, statement, id, tag = 'span') {
+function statementText(lang, statement, id, tag = 'span', fallbackLang = null) {
   if (!statement) return h(tag, {}, t(lang, 'unknownStatement', { id }));
-  const attrs = statement.lang ? { lang: statement.lang } : {};
+  const tagged = statement.lang || fallbackLang;
+  const attrs = tagged ? { lang: tagged } : {};
   return h(tag, attrs, statement.text);
 }
 
@@ -357,6 +358,11 @@ class ReportElement extends PolderElement {
     this.content = h('div', { class: 'content' }, h('p', { class: 'hint' }, this.t('loading')));
     this.root.replaceChildren(this.content, this.status);
     this.firstRender = true;
+    // Statements without a language tag are in the conversation's first language.
+    this.fallbackLang = null;
+    this.infoLoaded = this.client.conversationInfo()
+      .then((info) => { this.fallbackLang = ((info.settings && info.settings.languages) || [])[0] || null; })
+      .catch(() => {});
     const stop = this.client.live((report) => {
       if (!this.getAttribute('at')) this.show(report, true);
     });
@@ -391,6 +397,7 @@ class ReportElement extends PolderElement {
   async show(report, announce) {
     const ids = report.statements.map((st) => st.id);
     const statements = await this.client.statements(ids).catch(() => new Map());
+    await this.infoLoaded;
     await this.render(report, statements, announce);
     this.firstRender = false;
     this.dataset.tick = String(report.meta.tick);
@@ -606,7 +613,7 @@ class PolderGroups extends ReportElement {
       const rows = (g.representative || []).map((r) => {
         const st = statements.get(r.statement_id);
         return h('tr', {},
-          h('td', {}, statementText(lang, st, r.statement_id), ' ', langBadge(lang, st),
+          h('td', {}, statementText(lang, st, r.statement_id, 'span', this.fallbackLang), ' ', langBadge(lang, st),
             h('span', { class: 'note' }, ` — ${this.t('standsOut', { how: this.t(r.repful_for === 'agree' ? 'byAgreeing' : 'byDisagreeing') })}`)),
           percentCell(lang, r.group_agree, 'group'),
           percentCell(lang, r.others_agree, 'others'));
@@ -654,7 +661,7 @@ class PolderConsensus extends ReportElement {
           return percentCell(lang, share(v), 'group');
         });
         return h('tr', {},
-          h('td', {}, statementText(lang, st, e.statement_id), ' ', langBadge(lang, st)),
+          h('td', {}, statementText(lang, st, e.statement_id, 'span', this.fallbackLang), ' ', langBadge(lang, st)),
           percentCell(lang, share(data && data.votes), 'others'),
           perGroup);
       });
