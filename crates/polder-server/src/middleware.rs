@@ -62,8 +62,15 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// The conversation id of a `/api/v1/conversations/{id}/…` path.
-fn conversation_of(path: &str) -> Option<&str> {
+/// The conversation id of a `/api/v1/conversations/{id}/…` path, or of
+/// the Polis-compatible `/api/v3/math/pca2?conversation_id={id}`.
+fn conversation_of<'a>(path: &'a str, query: &'a str) -> Option<&'a str> {
+    if path == "/api/v3/math/pca2" {
+        return query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("conversation_id="))
+            .filter(|id| !id.is_empty());
+    }
     let rest = path.strip_prefix("/api/v1/conversations/")?;
     let id = rest.split('/').next()?;
     (!id.is_empty()).then_some(id)
@@ -99,7 +106,7 @@ pub async fn guard(
         .and_then(|o| o.to_str().ok())
         .map(str::to_owned);
     let allowed_origin = match &origin {
-        Some(origin) => allowed(&state, req.path(), origin)
+        Some(origin) => allowed(&state, req.path(), req.query_string(), origin)
             .await
             .then(|| origin.clone()),
         None => None,
@@ -148,7 +155,7 @@ pub async fn guard(
 
 /// Whether `origin` may call `path` from a browser: the server-wide list,
 /// or the conversation's own list for its routes.
-async fn allowed(state: &AppState, path: &str, origin: &str) -> bool {
+async fn allowed(state: &AppState, path: &str, query: &str, origin: &str) -> bool {
     if state
         .config
         .cors_origins
@@ -157,7 +164,7 @@ async fn allowed(state: &AppState, path: &str, origin: &str) -> bool {
     {
         return true;
     }
-    let Some(id) = conversation_of(path) else {
+    let Some(id) = conversation_of(path, query) else {
         return false;
     };
     match state.store.get_conversation(id).await {
@@ -177,14 +184,22 @@ mod tests {
     #[test]
     fn finds_the_conversation_in_a_path() {
         assert_eq!(
-            conversation_of("/api/v1/conversations/harbour/votes"),
+            conversation_of("/api/v1/conversations/harbour/votes", ""),
             Some("harbour")
         );
         assert_eq!(
-            conversation_of("/api/v1/conversations/harbour"),
+            conversation_of("/api/v1/conversations/harbour", ""),
             Some("harbour")
         );
-        assert_eq!(conversation_of("/api/v1/conversations/"), None);
-        assert_eq!(conversation_of("/healthz"), None);
+        assert_eq!(conversation_of("/api/v1/conversations/", ""), None);
+        assert_eq!(conversation_of("/healthz", ""), None);
+        assert_eq!(
+            conversation_of("/api/v3/math/pca2", "math_tick=3&conversation_id=harbour"),
+            Some("harbour")
+        );
+        assert_eq!(
+            conversation_of("/api/v3/math/pca2", "conversation_id="),
+            None
+        );
     }
 }

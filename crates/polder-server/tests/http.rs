@@ -735,3 +735,151 @@ fn the_checked_in_openapi_spec_matches_the_code() {
         "api-spec/openapi.json is out of date: run `POLDER_BLESS=1 cargo test -p polder-server --test http` and commit it"
     );
 }
+
+/// GET with optional extra headers; returns status, headers and body text.
+async fn get_page(
+    s: &TestServer,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, awc::http::header::HeaderMap, String) {
+    let mut req = s.client.get(format!("{}{}", s.base, path));
+    for (name, value) in headers {
+        req = req.insert_header((*name, *value));
+    }
+    let mut res = req.send().await.expect("request");
+    let bytes = res.body().limit(4 * 1024 * 1024).await.expect("body");
+    (
+        res.status().as_u16(),
+        res.headers().clone(),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn header<'a>(headers: &'a awc::http::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+#[actix_web::test]
+async fn web_pages_and_assets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("web.db").display());
+    let s = server(&url, |_| {}).await;
+    let id = unique("web");
+    s.create(
+        &id,
+        json!({ "cors_origins": ["https://gemeente.example"], "languages": ["nl"] }),
+    )
+    .await;
+
+    // Landing: HTML, strict CSP, English by default, lists the conversation.
+    let (status, headers, body) = get_page(&s, "/", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
+    let csp = header(&headers, "content-security-policy");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+    assert_eq!(header(&headers, "content-language"), "en");
+    assert!(body.contains(r#"<html lang="en">"#));
+    assert!(
+        body.contains(&format!("/c/{id}")),
+        "the landing page lists the conversation"
+    );
+    assert!(
+        !body.contains("<style") && !body.contains(" style="),
+        "no inline style"
+    );
+    assert!(
+        !body.contains("<script>")
+            && body.contains(r#"<script type="module" src="/assets/polder.js">"#),
+        "no inline script"
+    );
+
+    // Language: Accept-Language, then ?lang= overrides it.
+    let (_, headers, body) =
+        get_page(&s, "/", &[("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.8")]).await;
+    assert_eq!(header(&headers, "content-language"), "nl");
+    assert!(body.contains(r#"<html lang="nl">"#) && body.contains("Open gesprekken"));
+    let (_, _, body) = get_page(&s, "/?lang=en", &[("Accept-Language", "nl")]).await;
+    assert!(body.contains(r#"<html lang="en">"#) && body.contains("Open conversations"));
+    let (_, _, body) = get_page(&s, "/?lang=nl", &[]).await;
+    assert!(body.contains(r#"<html lang="nl">"#));
+
+    // Participant and report pages: the widgets, framing by the embedding origins.
+    let (status, headers, body) = get_page(&s, &format!("/c/{id}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(&format!(r#"<polder-vote conversation="{id}">"#)));
+    assert!(
+        body.contains(r#"<h1 lang="nl">"#),
+        "the conversation's language is marked"
+    );
+    assert!(
+        header(&headers, "content-security-policy")
+            .contains("frame-ancestors 'self' https://gemeente.example")
+    );
+    let (status, _, body) = get_page(&s, &format!("/c/{id}/report?lang=nl"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<polder-timeline") && body.contains("<polder-groups"));
+    assert!(body.contains("Opiniegroepen"));
+
+    // Unknown conversation: a 404 page in the asked language.
+    let (status, headers, body) = get_page(&s, "/c/no-such-conversation?lang=nl", &[]).await;
+    assert_eq!(status, 404);
+    assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
+    assert!(body.contains("Gesprek niet gevonden"));
+    let (status, _, _) = get_page(&s, "/c/no-such-conversation/report", &[]).await;
+    assert_eq!(status, 404);
+
+    // Assets: content types, ETag revalidation, CORS for module scripts.
+    for (path, kind) in [
+        ("/assets/polder.js", "text/javascript; charset=utf-8"),
+        ("/assets/api.js", "text/javascript; charset=utf-8"),
+        ("/assets/i18n.js", "text/javascript; charset=utf-8"),
+        ("/assets/pow.js", "text/javascript; charset=utf-8"),
+        ("/assets/styles.js", "text/javascript; charset=utf-8"),
+        ("/assets/polder.css", "text/css; charset=utf-8"),
+        ("/examples/embed.css", "text/css; charset=utf-8"),
+    ] {
+        let (status, headers, body) = get_page(&s, path, &[]).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(header(&headers, "content-type"), kind, "{path}");
+        assert_eq!(
+            header(&headers, "access-control-allow-origin"),
+            "*",
+            "{path}"
+        );
+        assert!(!body.is_empty());
+        let etag = header(&headers, "etag").to_owned();
+        assert!(etag.starts_with('"'), "{path}: {etag}");
+        let (status, _, _) = get_page(&s, path, &[("If-None-Match", &etag)]).await;
+        assert_eq!(status, 304, "{path}");
+    }
+    let (status, _, _) = get_page(&s, "/assets/nothing.js", &[]).await;
+    assert_eq!(status, 404);
+
+    // The example host page.
+    let (status, headers, body) = get_page(&s, "/examples/embed", &[]).await;
+    assert_eq!(status, 200);
+    assert!(header(&headers, "content-security-policy").contains("script-src 'self'"));
+    assert!(body.contains("<polder-consensus"));
+
+    // The embedding origin may read pca2 (CORS by the conversation's list).
+    let (status, headers, _) = get_page(
+        &s,
+        &format!("/api/v3/math/pca2?conversation_id={id}"),
+        &[("Origin", "https://gemeente.example")],
+    )
+    .await;
+    assert!(status == 200 || status == 404, "{status}");
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        "https://gemeente.example"
+    );
+    s.stop().await;
+}

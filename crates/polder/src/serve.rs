@@ -85,6 +85,11 @@ async fn load_demo(store: &Arc<dyn Store>, dir: &Path) -> anyhow::Result<()> {
         dir,
         NewConversation {
             id: Some(DEMO_ID.to_owned()),
+            // The example's statements are in English; the web pages mark them so.
+            settings: polder_store::Settings {
+                languages: vec!["en".to_owned()],
+                ..polder_store::Settings::default()
+            },
             ..NewConversation::default()
         },
     )

@@ -7,6 +7,7 @@ pub mod events;
 pub mod exports;
 pub mod invites;
 pub mod ops;
+pub mod pages;
 pub mod participants;
 pub mod reports;
 pub mod statements;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(exports::configure),
     );
     cfg.configure(reports::configure_polis);
+    cfg.configure(pages::configure);
 }
 
 /// Who is calling.
