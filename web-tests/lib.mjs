@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import crypto from 'node:crypto';
 import puppeteer from 'puppeteer-core';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -128,4 +129,29 @@ export async function until(page, fn, arg, { timeout = 20_000, what = 'condition
   } catch (error) {
     throw new Error(`timed out waiting for ${what}: ${error.message}`);
   }
+}
+
+/** Joins `conversation` through the API as a script would: fetches the
+ * join challenge and solves the proof of work with node's SHA-256. */
+export async function joinViaApi(base, conversation) {
+  const url = `${base}/api/v1/conversations/${conversation}`;
+  const c = await (await fetch(`${url}/join-challenge`)).json();
+  let nonce = 0;
+  for (;; nonce += 1) {
+    const hash = crypto.createHash('sha256').update(`${c.challenge}:${nonce}`).digest();
+    let bits = 0;
+    for (const byte of hash) {
+      if (byte === 0) { bits += 8; continue; }
+      bits += Math.clz32(byte) - 24;
+      break;
+    }
+    if (bits >= c.difficulty) break;
+  }
+  const res = await fetch(`${url}/participants`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ pow: { challenge: c.challenge, nonce: String(nonce) } }),
+  });
+  if (res.status !== 201) throw new Error(`join failed: ${res.status} ${await res.text()}`);
+  return res.json();
 }

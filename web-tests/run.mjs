@@ -9,7 +9,7 @@
 
 import crypto from 'node:crypto';
 import { unitChecks } from './unit.mjs';
-import { buildBinary, startServer, launchBrowser, axe, watch, until, log, CONVERSATION } from './lib.mjs';
+import { buildBinary, startServer, launchBrowser, axe, watch, until, log, joinViaApi, CONVERSATION } from './lib.mjs';
 
 const started = Date.now();
 const failures = [];
@@ -160,7 +160,7 @@ async function main() {
     await audit(report, 'report page (live)');
     const tick = Number(await report.evaluate(() => document.querySelector('polder-groups').dataset.tick));
     // Somebody else votes through the API; the open report must follow over SSE.
-    const joined = await (await fetch(`${base}/api/v1/conversations/${CONVERSATION}/participants`, { method: 'POST' })).json();
+    const joined = await joinViaApi(base, CONVERSATION);
     const statements = await (await fetch(`${base}/api/v1/conversations/${CONVERSATION}/statements`)).json();
     for (const st of statements.slice(0, 8)) {
       await fetch(`${base}/api/v1/conversations/${CONVERSATION}/votes`, {
