@@ -322,10 +322,12 @@ fn symmetric_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
                     row[p] = c * x - s * y;
                     row[q] = s * x + c * y;
                 }
-                for k in 0..m {
-                    let (x, y) = (a[p][k], a[q][k]);
-                    a[p][k] = c * x - s * y;
-                    a[q][k] = s * x + c * y;
+                // Rows p and q at once; p < q.
+                let (low, high) = a.split_at_mut(q);
+                for (x, y) in low[p].iter_mut().zip(high[0].iter_mut()) {
+                    let (u, w) = (*x, *y);
+                    *x = c * u - s * w;
+                    *y = s * u + c * w;
                 }
                 for row in v.iter_mut() {
                     let (x, y) = (row[p], row[q]);
@@ -835,8 +837,8 @@ mod tests {
         let warm = principal_components(&m, &cols, Some(&flipped), 5, &PcaConfig::default());
         assert!(warm.converged);
         assert!(warm.iterations <= 2, "{}", warm.iterations);
-        for k in 0..2 {
-            assert!(dot(&warm.vectors[k], &flipped[k]) > 0.999);
+        for (v, f) in warm.vectors.iter().zip(&flipped) {
+            assert!(dot(v, f) > 0.999);
         }
     }
 }
