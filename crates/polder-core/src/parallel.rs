@@ -32,6 +32,21 @@ pub(crate) fn chunks(n: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// Splits `0..n` into at most `max_chunks` chunks of at least `MIN_CHUNK`
+/// rows, boundaries depending only on `n` and `max_chunks`. For reductions
+/// whose accumulators are wide, where zeroing and adding up one accumulator
+/// per chunk would cost as much as the work itself.
+pub(crate) fn few_chunks(n: usize, max_chunks: usize) -> Vec<Range<usize>> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let size = MIN_CHUNK.max(n.div_ceil(max_chunks.max(1)));
+    (0..n)
+        .step_by(size)
+        .map(|start| start..(start + size).min(n))
+        .collect()
+}
+
 /// Sums `width` floating-point accumulators over rows `0..n`.
 ///
 /// `fill(range, acc)` adds the contribution of the rows in `range` to `acc`
@@ -40,7 +55,16 @@ pub(crate) fn sum_rows<F>(n: usize, width: usize, fill: F) -> Vec<f64>
 where
     F: Fn(Range<usize>, &mut [f64]) + Sync,
 {
-    let partials: Vec<Vec<f64>> = chunks(n)
+    sum_chunks(chunks(n), width, fill)
+}
+
+/// [`sum_rows`] over the given chunks (which must depend only on the input,
+/// never on the thread count, for the result to be deterministic).
+pub(crate) fn sum_chunks<F>(chunks: Vec<Range<usize>>, width: usize, fill: F) -> Vec<f64>
+where
+    F: Fn(Range<usize>, &mut [f64]) + Sync,
+{
+    let partials: Vec<Vec<f64>> = chunks
         .into_par_iter()
         .map(|range| {
             let mut acc = vec![0.0; width];

@@ -1,4 +1,4 @@
-//! Principal components of the vote matrix by block power iteration.
+//! Principal components of the vote matrix by block Lanczos iteration.
 //!
 //! Polis fills every missing cell with its column mean and centres the
 //! columns; a missing cell therefore becomes exactly zero in the centred
@@ -6,10 +6,14 @@
 //! are zeroed for every participant, so they are zero in `X` as well.
 //!
 //! Polis finds each component by power iteration on `XᵀX` and deflates the
-//! data before the next. polder iterates both vectors at once (orthogonal
-//! iteration: multiply, then Gram–Schmidt), which has the same fixed points
-//! and touches every vote once per iteration instead of once per component.
-//! Iteration stops when neither vector moves by more than the tolerance, so
+//! data before the next. polder computes the same two leading eigenvectors
+//! of `XᵀX` with a block Krylov method (block Lanczos with full
+//! reorthogonalisation and Rayleigh–Ritz, see [`Krylov`]): each pass over the
+//! votes multiplies a block of two vectors, and the estimates are the best
+//! ones in the span of every vector multiplied so far, which converges in a
+//! fraction of the passes power iteration needs (10 instead of 38 on the
+//! 10 M-vote synthetic conversation, and closer to the exact vectors).
+//! Iteration stops when neither estimate moves by more than the tolerance, so
 //! a warm start from the previous components converges in a few passes.
 
 use crate::parallel;
@@ -105,6 +109,281 @@ pub fn principal_components(
     let n_cols = matrix.n_statements();
     let table = columns.centred_values();
     let fresh = start.is_none() || start.is_some_and(|s| s.iter().any(|v| norm(v) == 0.0));
+    let mut estimate = match start {
+        Some(s) if !fresh => s.clone(),
+        _ => random_start(n_cols, seed),
+    };
+    orthonormalise(&mut estimate);
+    let n = matrix.n_participants().max(1) as f64;
+
+    let mut krylov = Krylov::default();
+    // The first block to multiply: the start vectors that are not zero.
+    let mut pending: Vec<Vec<f64>> = estimate.iter().filter(|v| norm(v) > 0.0).cloned().collect();
+    let mut iterations = 0;
+    let mut converged = false;
+    let mut variance = [0.0; N_COMPONENTS];
+    while iterations < config.max_iterations {
+        if pending.is_empty() {
+            // The basis is an invariant subspace: its Ritz vectors are exact.
+            converged = true;
+            break;
+        }
+        iterations += 1;
+        let products = gram_vectors(matrix, &table, &pending);
+        krylov.extend(std::mem::take(&mut pending), products);
+        let (values, vectors) = krylov.ritz(N_COMPONENTS);
+        let mut change = 0.0f64;
+        for k in 0..N_COMPONENTS {
+            let mut v = match vectors.get(k) {
+                // Relative to unit vectors, as in `orthonormalise`: below this
+                // the component is rounding noise, i.e. there is no variance left.
+                Some(v) if values[k] > 1e-12 => v.clone(),
+                _ => vec![0.0; n_cols],
+            };
+            // Ritz vectors have no sign of their own; keep the previous
+            // estimate's, so that the change measures movement and warm
+            // starts keep the start's signs.
+            if dot(&v, &estimate[k]) < 0.0 {
+                v.iter_mut().for_each(|x| *x = -*x);
+            }
+            change = v
+                .iter()
+                .zip(&estimate[k])
+                .map(|(x, y)| (x - y).abs())
+                .fold(change, f64::max);
+            variance[k] = values.get(k).copied().unwrap_or(0.0).max(0.0) / n;
+            estimate[k] = v;
+        }
+        if change <= config.tolerance {
+            converged = true;
+            break;
+        }
+        pending = krylov.next_block();
+        if krylov.len() + pending.len() > MAX_BASIS {
+            krylov.restart(KEPT_ON_RESTART);
+        }
+    }
+    if fresh {
+        for v in &mut estimate {
+            normalise_sign(v);
+        }
+    }
+    Components {
+        vectors: estimate,
+        variance,
+        iterations,
+        converged,
+    }
+}
+
+/// Largest Krylov basis kept before a restart; `2 · MAX_BASIS` vectors over
+/// the columns, small next to the votes.
+const MAX_BASIS: usize = 64;
+/// Ritz vectors kept when the basis is restarted (thick restart).
+const KEPT_ON_RESTART: usize = 16;
+
+/// An orthonormal basis `Q` of a Krylov subspace of `XᵀX`, the products
+/// `XᵀX Q`, the projected matrix `H = Qᵀ XᵀX Q` and the last products, whose
+/// new directions extend the basis next.
+///
+/// Block Lanczos with full reorthogonalisation: every pass multiplies the
+/// newest block (two vectors) and Rayleigh–Ritz over the whole basis gives
+/// the estimates. The top eigenvectors converge at a rate set by their gap
+/// to the rest of the spectrum relative to its width, much faster than the
+/// ratio `λ₃/λ₂` of plain orthogonal iteration, and to the same vectors.
+/// `H` is built from explicit dot products rather than the Lanczos
+/// recurrence, so it stays exact even though restarts break the
+/// tridiagonal structure.
+#[derive(Default)]
+struct Krylov {
+    q: Vec<Vec<f64>>,
+    aq: Vec<Vec<f64>>,
+    h: Vec<Vec<f64>>,
+    last: Vec<Vec<f64>>,
+}
+
+impl Krylov {
+    fn len(&self) -> usize {
+        self.q.len()
+    }
+
+    /// Adds orthonormal vectors (orthogonal to the basis) and their products.
+    fn extend(&mut self, vectors: Vec<Vec<f64>>, products: Vec<Vec<f64>>) {
+        self.last = products.clone();
+        for (v, p) in vectors.into_iter().zip(products) {
+            let b = self.q.len();
+            self.q.push(v);
+            self.aq.push(p);
+            let row: Vec<f64> = (0..=b)
+                .map(|a| {
+                    // Symmetrised: XᵀX is symmetric, the rounding is not.
+                    0.5 * (dot(&self.q[a], &self.aq[b]) + dot(&self.q[b], &self.aq[a]))
+                })
+                .collect();
+            for (a, &x) in row.iter().enumerate().take(b) {
+                self.h[a].push(x);
+            }
+            self.h.push(row);
+        }
+    }
+
+    /// The `count` largest Ritz values, descending, and their Ritz vectors
+    /// (fewer when the basis is smaller).
+    fn ritz(&self, count: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let (values, y) = symmetric_eigen(self.h.clone());
+        let count = count.min(values.len());
+        let vectors = (0..count).map(|k| combine(&self.q, &y, k)).collect();
+        (values[..count].to_vec(), vectors)
+    }
+
+    /// The directions of the last products not yet in the basis, orthonormal.
+    fn next_block(&self) -> Vec<Vec<f64>> {
+        let mut block: Vec<Vec<f64>> = Vec::new();
+        for w in &self.last {
+            let scale = norm(w);
+            if scale == 0.0 {
+                continue;
+            }
+            let mut v = w.clone();
+            // Classical Gram–Schmidt twice ("twice is enough") keeps the
+            // basis orthogonal to rounding precision.
+            for _ in 0..2 {
+                for u in self.q.iter().chain(&block) {
+                    let d = dot(&v, u);
+                    v.iter_mut().zip(u).for_each(|(x, y)| *x -= d * y);
+                }
+            }
+            let left = norm(&v);
+            // What is left below this is rounding noise: the product lies in
+            // the basis already, which is then invariant in that direction.
+            if left > 1e-10 * scale {
+                v.iter_mut().for_each(|x| *x /= left);
+                block.push(v);
+            }
+        }
+        block
+    }
+
+    /// Replaces the basis by its `keep` leading Ritz vectors; their products
+    /// follow from the stored ones, so the restart costs no pass. The last
+    /// products are kept: the next block is orthogonalised against the new basis.
+    fn restart(&mut self, keep: usize) {
+        let (_, y) = symmetric_eigen(self.h.clone());
+        let keep = keep.min(self.q.len());
+        let q: Vec<Vec<f64>> = (0..keep).map(|k| combine(&self.q, &y, k)).collect();
+        let aq: Vec<Vec<f64>> = (0..keep).map(|k| combine(&self.aq, &y, k)).collect();
+        let last = std::mem::take(&mut self.last);
+        *self = Krylov::default();
+        self.extend(q, aq);
+        self.last = last;
+    }
+}
+
+/// `Σ_b y[b][k] · basis[b]`.
+fn combine(basis: &[Vec<f64>], y: &[Vec<f64>], k: usize) -> Vec<f64> {
+    let mut out = vec![0.0; basis.first().map_or(0, Vec::len)];
+    for (b, v) in basis.iter().enumerate() {
+        let w = y[b][k];
+        out.iter_mut().zip(v).for_each(|(o, x)| *o += w * x);
+    }
+    out
+}
+
+/// Eigenvalues (descending) and eigenvectors (`vectors[i][k]`: entry `i` of
+/// the `k`-th) of a small symmetric matrix, by cyclic Jacobi rotations.
+/// Sequential, so the result does not depend on the thread count.
+fn symmetric_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let m = a.len();
+    let mut v: Vec<Vec<f64>> = (0..m)
+        .map(|i| (0..m).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+        .collect();
+    for _sweep in 0..64 {
+        let total: f64 = a.iter().flatten().map(|x| x * x).sum();
+        let off: f64 = (0..m)
+            .flat_map(|i| (0..m).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i][j] * a[i][j])
+            .sum();
+        if off <= f64::EPSILON * f64::EPSILON * total {
+            break;
+        }
+        for p in 0..m {
+            for q in p + 1..m {
+                let apq = a[p][q];
+                if apq.abs() <= f64::MIN_POSITIVE {
+                    continue;
+                }
+                // The rotation that zeroes a[p][q] (Numerical Recipes §11.1).
+                let theta = (a[q][q] - a[p][p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for row in a.iter_mut() {
+                    let (x, y) = (row[p], row[q]);
+                    row[p] = c * x - s * y;
+                    row[q] = s * x + c * y;
+                }
+                // Rows p and q at once; p < q.
+                let (low, high) = a.split_at_mut(q);
+                for (x, y) in low[p].iter_mut().zip(high[0].iter_mut()) {
+                    let (u, w) = (*x, *y);
+                    *x = c * u - s * w;
+                    *y = s * u + c * w;
+                }
+                for row in v.iter_mut() {
+                    let (x, y) = (row[p], row[q]);
+                    row[p] = c * x - s * y;
+                    row[q] = s * x + c * y;
+                }
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..m).collect();
+    // Descending; ties by index so the order is deterministic.
+    order.sort_by(|&i, &j| a[j][j].total_cmp(&a[i][i]).then(i.cmp(&j)));
+    let values = order.iter().map(|&i| a[i][i]).collect();
+    let vectors = (0..m)
+        .map(|i| order.iter().map(|&k| v[i][k]).collect())
+        .collect();
+    (values, vectors)
+}
+
+/// `XᵀX v` for each of up to two vectors, in one pass over the votes.
+fn gram_vectors(matrix: &VoteMatrix, table: &[f64], vectors: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let n_cols = matrix.n_statements();
+    match vectors {
+        [v] => vec![gram_block::<1>(matrix, table, v)],
+        [a, b] => {
+            let mut v = vec![0.0; 2 * n_cols];
+            for c in 0..n_cols {
+                v[2 * c] = a[c];
+                v[2 * c + 1] = b[c];
+            }
+            let w = gram_block::<2>(matrix, table, &v);
+            vec![
+                (0..n_cols).map(|c| w[2 * c]).collect(),
+                (0..n_cols).map(|c| w[2 * c + 1]).collect(),
+            ]
+        }
+        _ => vectors
+            .iter()
+            .map(|v| gram_block::<1>(matrix, table, v))
+            .collect(),
+    }
+}
+
+/// The former method, plain orthogonal iteration; kept as the reference the
+/// Krylov method is tested against.
+#[cfg(test)]
+fn power_iteration(
+    matrix: &VoteMatrix,
+    columns: &ColumnModel,
+    start: Option<&[Vec<f64>; N_COMPONENTS]>,
+    seed: u64,
+    config: &PcaConfig,
+) -> Components {
+    let n_cols = matrix.n_statements();
+    let table = columns.centred_values();
+    let fresh = start.is_none() || start.is_some_and(|s| s.iter().any(|v| norm(v) == 0.0));
     let mut basis = match start {
         Some(s) if !fresh => s.clone(),
         _ => random_start(n_cols, seed),
@@ -145,33 +424,76 @@ pub fn principal_components(
     }
 }
 
+/// Row chunks of one `gram_block` pass. Each chunk owns an accumulator of
+/// `3 · K · columns` floats that must be zeroed and added up every pass, so
+/// a few dozen chunks (plenty to balance the threads) beat the default 128.
+const GRAM_CHUNKS: usize = 32;
+
+/// Slot of a vote in the per-(column, vote) tables: `3 · column + vote + 1`.
+#[inline(always)]
+fn slot(column: u32, value: i8) -> usize {
+    3 * column as usize + (value + 1) as usize
+}
+
 /// `XᵀX V` for a block of `K` column vectors stored row-major (`v[c * K + j]`),
 /// in one pass over the votes. `K` is a constant so that the inner loops unroll.
+///
+/// A cell of `X` takes one of three values per column (the centred disagree,
+/// pass and agree), so both halves of the pass become table sums without a
+/// multiplication per vote: the row products `d = x·V` add up entries of
+/// `x_{c,s} · V_c` precomputed per (column, vote) slot, and `Xᵀd` is
+/// accumulated per slot (`Σ d` over the rows that cast vote `s` on column
+/// `c`) and multiplied by the centred value once per slot at the end.
 fn gram_block<const K: usize>(matrix: &VoteMatrix, table: &[f64], v: &[f64]) -> Vec<f64> {
     let n_cols = matrix.n_statements();
-    parallel::sum_rows(matrix.n_participants(), K * n_cols, |rows, acc| {
+    let n_slots = 3 * n_cols;
+    let scaled: Vec<[f64; K]> = (0..n_slots)
+        .map(|s| std::array::from_fn(|j| table[s] * v[(s / 3) * K + j]))
+        .collect();
+    let rows = parallel::few_chunks(matrix.n_participants(), GRAM_CHUNKS);
+    let by_slot = parallel::sum_chunks(rows, K * n_slots, |rows, acc| {
+        // The width is K · n_slots, so the chunks are exact.
+        let (acc, _) = acc.as_chunks_mut::<K>();
         for row in rows {
             let (cols, vals) = matrix.row(row);
-            let mut d = [0.0; K];
-            for (&c, &x) in cols.iter().zip(vals) {
-                let c = c as usize;
-                let x = table[3 * c + (x + 1) as usize];
+            // Two interleaved sums halve the dependency chain of the adds.
+            let mut d = [[0.0; K]; 2];
+            let (col_pairs, col_rest) = cols.as_chunks::<2>();
+            let (val_pairs, val_rest) = vals.as_chunks::<2>();
+            for (c, x) in col_pairs.iter().zip(val_pairs) {
+                let a = &scaled[slot(c[0], x[0])];
+                let b = &scaled[slot(c[1], x[1])];
                 for j in 0..K {
-                    d[j] += x * v[c * K + j];
+                    d[0][j] += a[j];
+                    d[1][j] += b[j];
                 }
             }
-            for (&c, &x) in cols.iter().zip(vals) {
-                let c = c as usize;
-                let x = table[3 * c + (x + 1) as usize];
+            for (&c, &x) in col_rest.iter().zip(val_rest) {
+                let a = &scaled[slot(c, x)];
                 for j in 0..K {
-                    acc[c * K + j] += x * d[j];
+                    d[0][j] += a[j];
+                }
+            }
+            let d: [f64; K] = std::array::from_fn(|j| d[0][j] + d[1][j]);
+            for (&c, &x) in cols.iter().zip(vals) {
+                let a = &mut acc[slot(c, x)];
+                for j in 0..K {
+                    a[j] += d[j];
                 }
             }
         }
-    })
+    });
+    let mut out = vec![0.0; K * n_cols];
+    for (s, sums) in by_slot.as_chunks::<K>().0.iter().enumerate() {
+        for j in 0..K {
+            out[(s / 3) * K + j] += table[s] * sums[j];
+        }
+    }
+    out
 }
 
 /// `XᵀX V` for the two vectors of `basis`.
+#[cfg(test)]
 fn gram_times(
     matrix: &VoteMatrix,
     table: &[f64],
@@ -382,6 +704,141 @@ mod tests {
             for (x, y) in a.vectors[k].iter().zip(&b.vectors[k]) {
                 assert!((x - y).abs() < 1e-6, "{x} vs {y}");
             }
+        }
+    }
+
+    /// A conversation with three camps plus noise, big enough for the
+    /// iteration to take several passes.
+    fn camps(n: usize, s: usize, seed: u64) -> VoteMatrix {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut events = Vec::new();
+        for p in 0..n {
+            let camp = p % 3;
+            for st in 0..s {
+                if rng.r#gen::<f64>() < 0.4 {
+                    continue;
+                }
+                let lean = [(st % 3 == camp) as i64 * 2 - 1, 0, 1][st % 2];
+                let v = if rng.r#gen::<f64>() < 0.7 {
+                    lean
+                } else {
+                    rng.gen_range(-1..=1)
+                };
+                events.push(VoteEvent {
+                    participant: ParticipantId(p as u32),
+                    statement: StatementId(st as u32),
+                    vote: Vote::from_value(v).unwrap(),
+                    timestamp: 0,
+                });
+            }
+        }
+        VoteMatrix::from_events(&events).unwrap()
+    }
+
+    fn max_diff_up_to_sign(a: &[f64], b: &[f64]) -> f64 {
+        let s = if dot(a, b) < 0.0 { -1.0 } else { 1.0 };
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - s * y).abs())
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn gram_block_matches_the_dense_product() {
+        let m = camps(300, 17, 3);
+        let cols = model(&m);
+        let table = cols.centred_values();
+        let n_cols = m.n_statements();
+        // Dense centred X, missing cells zero.
+        let mut x = vec![vec![0.0; n_cols]; m.n_participants()];
+        for (r, row) in x.iter_mut().enumerate() {
+            let (c, v) = m.row(r);
+            for (&c, &v) in c.iter().zip(v) {
+                row[c as usize] = table[slot(c, v)];
+            }
+        }
+        let v: Vec<f64> = (0..2 * n_cols)
+            .map(|i| ((i * 37) % 11) as f64 - 5.0)
+            .collect();
+        let got = gram_block::<2>(&m, &table, &v);
+        for j in 0..2 {
+            let xv: Vec<f64> = x
+                .iter()
+                .map(|row| (0..n_cols).map(|c| row[c] * v[2 * c + j]).sum())
+                .collect();
+            for c in 0..n_cols {
+                let want: f64 = x.iter().zip(&xv).map(|(row, d)| row[c] * d).sum();
+                assert!((got[2 * c + j] - want).abs() <= 1e-9 * want.abs().max(1.0));
+            }
+        }
+        let one = gram_block::<1>(
+            &m,
+            &table,
+            &v.iter().step_by(2).copied().collect::<Vec<_>>(),
+        );
+        for c in 0..n_cols {
+            assert!((one[c] - got[2 * c]).abs() <= 1e-9 * one[c].abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn symmetric_eigen_diagonalises() {
+        let a: Vec<Vec<f64>> = (0..7)
+            .map(|i| {
+                (0..7)
+                    .map(|j| 1.0 / (1.0 + (i + j) as f64) + if i == j { i as f64 } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        let (values, vectors) = symmetric_eigen(a.clone());
+        for k in 0..7 {
+            if k > 0 {
+                assert!(values[k - 1] >= values[k]);
+            }
+            for i in 0..7 {
+                let av: f64 = (0..7).map(|j| a[i][j] * vectors[j][k]).sum();
+                assert!((av - values[k] * vectors[i][k]).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn krylov_finds_the_vectors_power_iteration_finds() {
+        for seed in [1, 2, 3] {
+            let m = camps(600, 40, seed);
+            let cols = model(&m);
+            let exact = PcaConfig {
+                max_iterations: 5000,
+                tolerance: 1e-13,
+            };
+            let reference = power_iteration(&m, &cols, None, seed, &exact);
+            assert!(reference.converged);
+            let pc = principal_components(&m, &cols, None, seed, &PcaConfig::default());
+            assert!(pc.converged);
+            assert!(pc.iterations < reference.iterations);
+            for k in 0..2 {
+                let d = max_diff_up_to_sign(&pc.vectors[k], &reference.vectors[k]);
+                assert!(d < 1e-8, "seed {seed}, component {k}: {d}");
+                let rel = (pc.variance[k] - reference.variance[k]).abs() / reference.variance[k];
+                assert!(rel < 1e-12, "variance {k}: {rel}");
+            }
+        }
+    }
+
+    #[test]
+    fn warm_starts_keep_their_signs_and_converge_at_once() {
+        let m = camps(600, 40, 5);
+        let cols = model(&m);
+        let pc = principal_components(&m, &cols, None, 5, &PcaConfig::default());
+        let flipped = [
+            pc.vectors[0].iter().map(|x| -x).collect(),
+            pc.vectors[1].clone(),
+        ];
+        let warm = principal_components(&m, &cols, Some(&flipped), 5, &PcaConfig::default());
+        assert!(warm.converged);
+        assert!(warm.iterations <= 2, "{}", warm.iterations);
+        for (v, f) in warm.vectors.iter().zip(&flipped) {
+            assert!(dot(v, f) > 0.999);
         }
     }
 }

@@ -79,14 +79,12 @@ impl Tally {
                     let Some(b) = bucket_of(row) else { continue };
                     let base = b * n_columns;
                     let (cols, vals) = matrix.row(row);
+                    // One counter per (cell, vote) — disagree, pass, agree —
+                    // indexed by the vote itself: one increment a vote and no
+                    // branch on its value, which is unpredictable. Matrix values
+                    // are -1, 0 or 1 by construction (they come from `Vote`).
                     for (&c, &v) in cols.iter().zip(vals) {
-                        let cell = 3 * (base + c as usize);
-                        acc[cell + 2] += 1;
-                        match v {
-                            1 => acc[cell] += 1,
-                            -1 => acc[cell + 1] += 1,
-                            _ => {}
-                        }
+                        acc[3 * (base + c as usize) + (v + 1) as usize] += 1;
                     }
                 }
             },
@@ -96,9 +94,9 @@ impl Tally {
             cells: raw
                 .chunks_exact(3)
                 .map(|c| Counts {
-                    agree: c[0],
-                    disagree: c[1],
-                    seen: c[2],
+                    agree: c[2],
+                    disagree: c[0],
+                    seen: c[0] + c[1] + c[2],
                 })
                 .collect(),
         }
