@@ -14,6 +14,7 @@
 //! this module, so codes made by either redeem on both.
 
 use crate::auth::hex;
+use crate::routes::pages::escape;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -242,22 +243,6 @@ body {{ margin: 0; font-family: system-ui, "Segoe UI", Roboto, Arial, sans-serif
         );
     }
     out.push_str("</ul>\n</main>\n</body>\n</html>\n");
-    out
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
     out
 }
 
