@@ -58,7 +58,6 @@ pub struct DerivedCache {
 
 /// What a derived report depends on, loaded once.
 struct Inputs {
-    matrix: VoteMatrix,
     catalog: StatementCatalog,
     participants: Vec<Participant>,
     key: u64,
@@ -68,11 +67,12 @@ async fn inputs(state: &AppState, conversation: &str) -> ApiResult<Inputs> {
     let store = &state.store;
     let participants = store.list_participants(conversation).await?;
     let statements = store.list_statements(conversation).await?;
-    let loaded = store.load_matrix(conversation, None).await?;
     let catalog = polder_store::catalog_of(&statements);
+    // The counters say whether the votes changed without loading them: the
+    // matrix is read only on a cache miss.
     let mut hasher = DefaultHasher::new();
-    loaded.last_seq.hash(&mut hasher);
-    loaded.n_votes.hash(&mut hasher);
+    store.last_seq(conversation).await?.hash(&mut hasher);
+    store.vote_count(conversation).await?.hash(&mut hasher);
     for p in &participants {
         (p.id.0, p.cohort == Cohort::Panel, p.erased).hash(&mut hasher);
     }
@@ -80,7 +80,6 @@ async fn inputs(state: &AppState, conversation: &str) -> ApiResult<Inputs> {
         (s.id.0, format!("{:?}", s.moderation), s.is_meta).hash(&mut hasher);
     }
     Ok(Inputs {
-        matrix: loaded.matrix,
         catalog,
         participants,
         key: hasher.finish(),
@@ -125,6 +124,7 @@ pub async fn cohorts(state: &Arc<AppState>, conversation: &str) -> ApiResult<Arc
         return Ok(Arc::clone(hit));
     }
     let key = inputs.key;
+    let matrix = state.store.load_matrix(conversation, None).await?.matrix;
     let owned = Arc::clone(state);
     let result = on_pool(move || {
         let panel: HashSet<ParticipantId> = inputs
@@ -133,11 +133,9 @@ pub async fn cohorts(state: &Arc<AppState>, conversation: &str) -> ApiResult<Arc
             .filter(|p| p.cohort == Cohort::Panel)
             .map(|p| p.id)
             .collect();
-        let all = analyse(&inputs.matrix, &inputs.catalog, &owned)?;
+        let all = analyse(&matrix, &inputs.catalog, &owned)?;
         let part = |in_panel: bool| -> Result<Option<Subset>, polder_core::MathError> {
-            let subset = inputs
-                .matrix
-                .retain_participants(|p| panel.contains(&p) == in_panel);
+            let subset = matrix.retain_participants(|p| panel.contains(&p) == in_panel);
             if subset.n_participants() == 0 {
                 return Ok(None);
             }
@@ -172,6 +170,7 @@ pub async fn screened(
     {
         return Ok(Arc::clone(hit));
     }
+    let matrix = state.store.load_matrix(conversation, None).await?.matrix;
     let owned = Arc::clone(state);
     let result = on_pool(move || {
         let joined: HashMap<ParticipantId, i64> = inputs
@@ -179,16 +178,13 @@ pub async fn screened(
             .iter()
             .map(|p| (p.id, p.created_ms))
             .collect();
-        let clusters =
-            identical_vote_clusters(&inputs.matrix, &|p| joined.get(&p).copied(), &config);
+        let clusters = identical_vote_clusters(&matrix, &|p| joined.get(&p).copied(), &config);
         let suspects: HashSet<ParticipantId> = clusters
             .iter()
             .flat_map(|c| c.participants.iter().copied())
             .collect();
-        let with_suspects = analyse(&inputs.matrix, &inputs.catalog, &owned)?;
-        let rest = inputs
-            .matrix
-            .retain_participants(|p| !suspects.contains(&p));
+        let with_suspects = analyse(&matrix, &inputs.catalog, &owned)?;
+        let rest = matrix.retain_participants(|p| !suspects.contains(&p));
         let without_suspects = analyse(&rest, &inputs.catalog, &owned)?;
         Ok::<_, polder_core::MathError>(Screened {
             clusters,

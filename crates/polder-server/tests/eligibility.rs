@@ -9,16 +9,8 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use blind_rsa_signatures::{BlindingResult, DefaultRng, PublicKeySha384PSSRandomized};
-use common::{Reply, TestServer, database_urls, server};
+use common::{Reply, TestServer, database_urls, server, unique};
 use serde_json::{Value, json};
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{prefix}-{nanos}")
-}
 
 /// Joins with `body`, adding a solved proof of work unless the body has a
 /// signed xid (which needs none) or a `pow` of its own.

@@ -5,17 +5,9 @@
 
 mod common;
 
-use common::{TestServer, database_urls, server};
+use common::{TestServer, database_urls, server, unique};
 use futures_util::StreamExt;
 use serde_json::json;
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{prefix}-{nanos}")
-}
 
 /// What the bad-input suite must leave unchanged.
 async fn fingerprint(s: &TestServer, id: &str) -> (u64, usize, usize, String) {

@@ -4,18 +4,10 @@
 
 mod common;
 
-use common::{TestServer, database_urls, server};
+use common::{TestServer, database_urls, server, unique};
 use polder_core::{StatementId, Vote};
 use polder_store::{Cohort, NewParticipant, NewVote};
 use serde_json::json;
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{prefix}-{nanos}")
-}
 
 async fn join_with(s: &TestServer, id: &str, pow: serde_json::Value) -> common::Reply {
     s.json(

@@ -20,6 +20,15 @@ pub fn database_urls(dir: &std::path::Path) -> Vec<String> {
     urls
 }
 
+/// An id no other test uses (PostgreSQL databases are shared).
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{nanos}")
+}
+
 pub struct TestServer {
     pub addr: std::net::SocketAddr,
     pub handle: actix_web::dev::ServerHandle,
