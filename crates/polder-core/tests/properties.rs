@@ -70,17 +70,140 @@ fn report_json(events: &[VoteEvent], config: &MathConfig) -> String {
     serde_json::to_string(&Report::new(&result.analysis, &context)).unwrap()
 }
 
-/// Documented tolerance (ARCHITECTURE.md, invariants): on a two-camp
-/// conversation an incremental and a full run find the same groups at least
-/// this well.
-const INCREMENTAL_MIN_ARI: f64 = 0.8;
+/// Documented tolerances (ARCHITECTURE.md, invariants) for a two-camp
+/// conversation whose incremental and full runs chose the same number of
+/// groups.
+///
+/// The groups of the two runs agree at least this well (adjusted Rand index
+/// over the participants both cluster). Not 1: k-means warm-started from an
+/// earlier clustering can settle in another local optimum than a fresh
+/// start, and the two optima differ by a few participants on the border
+/// between the camps (`incremental_run_may_settle_in_another_k_means_optimum`).
+/// A bound of 0.8 failed in 2 of 490 two-camp cases among 1,500 random
+/// cases (lowest seen: 0.728); 0.6 keeps a margin below that.
+const INCREMENTAL_MIN_ARI: f64 = 0.6;
+
+/// Both runs' groups are equally good k-means solutions: the sum of squared
+/// distances of the participants to their group's mean (positions and
+/// participants of the full run) differs by at most this factor either way.
+/// Seen over 500 random two-camp cases: 0.988 to 1.009. A warm start stuck
+/// in a poor split is far outside (1.66 where the two runs chose different k).
+const INCREMENTAL_MAX_SSE_RATIO: f64 = 1.05;
+
+/// Each run recovers the planted camps at least this well (adjusted Rand
+/// index against `p % 2`). Not 1 even for a single full run: with few
+/// statements some participants vote like the other camp (lowest seen:
+/// 0.718 over 500 random two-camp cases, with identical incremental and
+/// full groups).
+const PLANTED_MIN_ARI: f64 = 0.6;
+
+/// Sum of squared distances of `rows` to the mean of their label.
+fn within_group_sse(points: &[[f64; 2]], rows: &[usize], labels: &[u32]) -> f64 {
+    let mut sums: std::collections::BTreeMap<u32, (f64, f64, f64)> = Default::default();
+    for (&r, &l) in rows.iter().zip(labels) {
+        let e = sums.entry(l).or_default();
+        e.0 += points[r][0];
+        e.1 += points[r][1];
+        e.2 += 1.0;
+    }
+    rows.iter()
+        .zip(labels)
+        .map(|(&r, l)| {
+            let (x, y, n) = sums[l];
+            (points[r][0] - x / n).powi(2) + (points[r][1] - y / n).powi(2)
+        })
+        .sum()
+}
+
+/// The planted camp of each participant (`conversation` numbers participant
+/// `p` as id `3p + 1`, camp `p % camps`).
+fn planted_camp(id: ParticipantId, camps: u32) -> u32 {
+    ((id.0 - 1) / 3) % camps
+}
+
+/// How an incremental run (votes up to `cut` of the events, then the rest)
+/// and a full run compare on the groups.
+struct GroupComparison {
+    incremental: polder_core::Analysis,
+    full: polder_core::Analysis,
+    /// Rows both runs put in a group.
+    rows: Vec<usize>,
+    /// Group id of each of `rows`, each way.
+    incremental_labels: Vec<u32>,
+    full_labels: Vec<u32>,
+}
+
+impl GroupComparison {
+    fn new(
+        events: &[VoteEvent],
+        cut: f64,
+        config: &MathConfig,
+    ) -> (GroupComparison, polder_core::Update) {
+        let at = ((events.len() as f64) * cut) as usize;
+        let catalog = StatementCatalog::new();
+        let first = VoteMatrix::from_events(&events[..at]).unwrap();
+        let step = update(&MathState::default(), &first, &catalog, config).unwrap();
+        let both = first.with_events(&events[at..]).unwrap();
+        let incremental = update(&step.state, &both, &catalog, config)
+            .unwrap()
+            .analysis;
+        let whole = VoteMatrix::from_events(events).unwrap();
+        assert_eq!(both, whole);
+        let full = update(&MathState::default(), &whole, &catalog, config)
+            .unwrap()
+            .analysis;
+        let (gi, gf) = (incremental.group_ids(), full.group_ids());
+        let rows: Vec<usize> = (0..gf.len())
+            .filter(|&r| gi[r].is_some() && gf[r].is_some())
+            .collect();
+        let incremental_labels = rows.iter().map(|&r| gi[r].unwrap()).collect();
+        let full_labels = rows.iter().map(|&r| gf[r].unwrap()).collect();
+        (
+            GroupComparison {
+                incremental,
+                full,
+                rows,
+                incremental_labels,
+                full_labels,
+            },
+            step,
+        )
+    }
+
+    fn ari(&self) -> f64 {
+        adjusted_rand_index(&self.incremental_labels, &self.full_labels)
+    }
+
+    /// Incremental SSE over full SSE, both on the full run's positions.
+    fn sse_ratio(&self) -> f64 {
+        let p = &self.full.projections;
+        within_group_sse(p, &self.rows, &self.incremental_labels)
+            / within_group_sse(p, &self.rows, &self.full_labels)
+    }
+
+    /// ARI of (incremental, full) against the planted camps.
+    fn planted_ari(&self, camps: u32) -> (f64, f64) {
+        let planted: Vec<u32> = self
+            .rows
+            .iter()
+            .map(|&r| planted_camp(self.full.participants[r], camps))
+            .collect();
+        (
+            adjusted_rand_index(&self.incremental_labels, &planted),
+            adjusted_rand_index(&self.full_labels, &planted),
+        )
+    }
+}
 
 fn small_conversation() -> impl Strategy<Value = (u64, u32, u32, u32)> {
     (any::<u64>(), 60u32..200, 10u32..30, 2u32..5)
 }
 
 proptest! {
-    // A fixed seed keeps CI reproducible; a random seed once found (seed 9691532121616070984, n 65, s 16, k 2, cut 0.308) an ARI of 0.745 between incremental and full — a known open problem, see the issue notes.
+    // A fixed seed keeps CI reproducible. A random seed once found (seed
+    // 9691532121616070984, n 65, s 16, k 2, cut 0.308) an ARI of 0.745
+    // between incremental and full groups; it is explained, not a bug, and
+    // kept as `incremental_run_may_settle_in_another_k_means_optimum`.
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(20261202), ..ProptestConfig::default() })]
 
     #[test]
@@ -150,18 +273,9 @@ proptest! {
     #[test]
     fn incremental_update_matches_a_full_run((seed, n, s, k) in small_conversation(), cut in 0.2f64..0.8) {
         let events = conversation(seed, n, s, k);
-        let at = ((events.len() as f64) * cut) as usize;
         let config = MathConfig { group_k_buffer: 1, ..MathConfig::default() };
-        let catalog = StatementCatalog::new();
-
-        let first = VoteMatrix::from_events(&events[..at]).unwrap();
-        let step = update(&MathState::default(), &first, &catalog, &config).unwrap();
-        let both = first.with_events(&events[at..]).unwrap();
-        let incremental = update(&step.state, &both, &catalog, &config).unwrap().analysis;
-
-        let whole = VoteMatrix::from_events(&events).unwrap();
-        prop_assert_eq!(&both, &whole);
-        let full = update(&MathState::default(), &whole, &catalog, &config).unwrap().analysis;
+        let (cmp, _) = GroupComparison::new(&events, cut, &config);
+        let (incremental, full) = (&cmp.incremental, &cmp.full);
 
         // Consensus depends on the votes alone.
         prop_assert_eq!(&incremental.consensus, &full.consensus);
@@ -174,19 +288,132 @@ proptest! {
         for row in 0..full.participants.len() {
             prop_assert!(!full.in_conv[row] || incremental.in_conv[row]);
         }
-        // Groups: k-means warm-started from an earlier clustering may settle
-        // in another local optimum than a fresh start (this path dependence
-        // is Polis's, and why fidelity needs a replay); with an unambiguous
-        // structure (two camps) the groups are the same.
-        if k == 2 {
-            let (gi, gf) = (incremental.group_ids(), full.group_ids());
-            let rows: Vec<usize> = (0..gf.len()).filter(|&r| gi[r].is_some() && gf[r].is_some()).collect();
-            let li: Vec<u32> = rows.iter().map(|&r| gi[r].unwrap()).collect();
-            let lf: Vec<u32> = rows.iter().map(|&r| gf[r].unwrap()).collect();
-            let ari = adjusted_rand_index(&li, &lf);
+        // Groups. Warm-started k-means may settle in another local optimum
+        // than a fresh start (this path dependence is Polis's, and why
+        // fidelity needs a replay), and a near tie of silhouettes may pick
+        // another k; across different k nothing is claimed. With the same
+        // k on a two-camp conversation: both runs' groups are equally good
+        // k-means solutions, both find the camps, and they mostly agree.
+        if k == 2 && incremental.groups.len() == full.groups.len() {
+            let ratio = cmp.sse_ratio();
+            prop_assert!(
+                (1.0 / INCREMENTAL_MAX_SSE_RATIO..=INCREMENTAL_MAX_SSE_RATIO).contains(&ratio),
+                "within-group SSE incremental / full = {}", ratio
+            );
+            if full.groups.len() == 2 {
+                let (pi, pf) = cmp.planted_ari(k);
+                prop_assert!(pi >= PLANTED_MIN_ARI && pf >= PLANTED_MIN_ARI, "ARI against the camps: incremental {}, full {}", pi, pf);
+            }
+            let ari = cmp.ari();
             prop_assert!(ari >= INCREMENTAL_MIN_ARI, "ARI {} between incremental and full", ari);
         }
     }
+}
+
+/// The case a random proptest seed once found (seed 9691532121616070984,
+/// n 65, s 16, k 2, cut 0.308): incremental and full groups agree with an
+/// ARI of only 0.745, below the 0.8 the property used to claim. Not a bug:
+///
+/// - both runs see the same geometry (components equal up to sign, the
+///   positions to 1e-14) and both choose k = 2 (silhouette 0.513 and 0.516);
+/// - the incremental run clusters one participant more (46 against 45): the
+///   first update's greedy fill to 15 took a participant with 6 votes, and
+///   the clustered set only grows (Polis `in-conv`); this does not matter
+///   here, as a fresh start on the incremental run's points finds the full
+///   run's groups;
+/// - both groupings are k-means fixed points (every base cluster is nearest
+///   to its own group's centre); they differ on three participants of the
+///   border between the camps (PC1 ≈ 0.2): two of camp 1 and one of camp 0;
+/// - the warm start (from the first update's split of 15 participants) ends
+///   in the *better* optimum: on the full run's positions its within-group
+///   SSE is lower than the fresh start's. The fresh start's groups happen to
+///   be exactly the planted camps (ARI 1.0) but are only a local optimum;
+///   the incremental groups match the camps with ARI 0.745.
+///
+/// So this is path dependence of warm-started k-means (Polis's own) with a
+/// planted structure that is not the k-means optimum at n = 65.
+#[test]
+fn incremental_run_may_settle_in_another_k_means_optimum() {
+    let (seed, n, s, k) = (9691532121616070984u64, 65u32, 16u32, 2u32);
+    let events = conversation(seed, n, s, k);
+    let config = MathConfig {
+        group_k_buffer: 1,
+        ..MathConfig::default()
+    };
+    let (cmp, step) = GroupComparison::new(&events, 0.308, &config);
+    let (inc, full) = (&cmp.incremental, &cmp.full);
+    let describe = |name: &str, a: &polder_core::Analysis| {
+        println!(
+            "{name}: {} groups, sizes {:?}, silhouettes {:?}, {} base clusters, {} clustered",
+            a.groups.len(),
+            a.groups.iter().map(|g| g.size).collect::<Vec<_>>(),
+            a.silhouettes,
+            a.base_clusters.len(),
+            a.n_in_conv()
+        );
+    };
+    describe("first update", &step.analysis);
+    describe("incremental", inc);
+    describe("full", full);
+    let (pi, pf) = cmp.planted_ari(k);
+    let (ari, ratio) = (cmp.ari(), cmp.sse_ratio());
+    println!(
+        "ARI incremental/full {ari:.3}; against the camps: incremental {pi:.3}, full {pf:.3}; SSE ratio {ratio:.4}"
+    );
+
+    assert!((ari - 0.745).abs() < 1e-3, "{ari}");
+    assert_eq!((inc.groups.len(), full.groups.len()), (2, 2));
+    assert_eq!((inc.n_in_conv(), full.n_in_conv()), (46, 45));
+    assert_eq!(pf, 1.0);
+    assert!((pi - 0.745).abs() < 1e-3, "{pi}");
+    // The incremental groups are the better k-means solution, not a worse one.
+    assert!(
+        ratio < 1.0 && ratio > 1.0 / INCREMENTAL_MAX_SSE_RATIO,
+        "{ratio}"
+    );
+    for a in [inc, full] {
+        let centers: Vec<[f64; 2]> = a.base_clusters.iter().map(|b| b.center).collect();
+        let groups = &a.group_clusterings[&2];
+        let d2 = |p: [f64; 2], q: [f64; 2]| (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2);
+        for g in groups {
+            for &m in &g.members {
+                let p = centers[m as usize];
+                assert!(
+                    groups.iter().all(|o| d2(p, g.center) <= d2(p, o.center)),
+                    "not a k-means fixed point"
+                );
+            }
+        }
+    }
+    // The extra clustered participant is not the cause: a fresh start on
+    // the incremental run's points finds the full run's groups.
+    let points: Vec<[f64; 2]> = inc.base_clusters.iter().map(|b| b.center).collect();
+    let weights: Vec<f64> = inc
+        .base_clusters
+        .iter()
+        .map(|b| b.members.len() as f64)
+        .collect();
+    let fresh = polder_core::kmeans::kmeans(
+        &points,
+        Some(&weights),
+        polder_core::kmeans::first_distinct(&points, 2),
+        config.group_iters,
+    );
+    let gf = full.group_ids();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for c in &fresh {
+        for &m in &c.members {
+            for &row in &inc.base_clusters[m as usize].members {
+                if let Some(g) = gf[row as usize] {
+                    a.push(c.id);
+                    b.push(g);
+                }
+            }
+        }
+    }
+    assert_eq!(adjusted_rand_index(&a, &b), 1.0);
+    // The property's bounds still hold for this case.
+    assert!(ari >= INCREMENTAL_MIN_ARI && pi >= PLANTED_MIN_ARI);
 }
 
 #[test]
