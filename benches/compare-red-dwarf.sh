@@ -4,17 +4,23 @@
 #
 #   benches/compare-red-dwarf.sh            # 5 opendata conversations + 1 M and 10 M votes
 #   SIZES=1m benches/compare-red-dwarf.sh   # skip the 10 M set
+#   SIZES="" benches/compare-red-dwarf.sh   # opendata only (quick check)
+#   POLDER_NO_BUILD=1                       # use the existing target/release/polder
 #   RED_DWARF_TIMEOUT=600                   # cap of one red-dwarf run, seconds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=benches/.venv
 DATA=benches/data
 FIXTURES=../shared/fixtures/opendata
-SIZES=${SIZES:-1m 10m}
+SIZES=${SIZES-1m 10m}  # unset: both sets; empty: none
 
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q red-dwarf==0.4.0
-cargo build --release -p polder
+if [ "${POLDER_NO_BUILD:-}" = 1 ]; then
+    [ -x target/release/polder ] || { echo "POLDER_NO_BUILD=1 but target/release/polder is missing" >&2; exit 1; }
+else
+    cargo build --release -p polder
+fi
 mkdir -p "$DATA"
 
 inputs=()

@@ -43,6 +43,21 @@ def read_export(directory):
     return votes, mod_out
 
 
+def read_polis_groups(directory):
+    """The groups Polis assigned (participants-votes.csv `group-id`, blank for
+    unclustered participants), keyed like the votes' `voter-id`; None when the
+    input carries no Polis groups (the synthetic sets)."""
+    path = directory / "participants-votes.csv"
+    if not path.exists():
+        return None
+    with open(path, newline="") as f:
+        return {
+            str(int(row["participant"])): int(row["group-id"])
+            for row in csv.DictReader(f)
+            if row["group-id"].strip() != ""
+        }
+
+
 def run_red_dwarf(directory, out):
     """Child process: time red-dwarf's pipeline after the imports and the read."""
     from reddwarf.implementations.polis import run_pipeline
@@ -107,6 +122,12 @@ def compare(name, directory, work):
         "polder_peak": polder_peak,
         "polder_groups": len(set(polder_groups.values())),
     }
+    # The generator writes its planted groups into `group-id`; they are not
+    # Polis's (the scale section of RESULTS.md compares with them).
+    polis_groups = None if name.startswith("synthetic") else read_polis_groups(directory)
+    if polis_groups is not None:
+        row["polis_groups"] = len(set(polis_groups.values()))
+        row["ari_polder_polis"], row["common_polder_polis"] = ari(polder_groups, polis_groups)
     if status == 0:
         rd = json.loads(rd_json.read_text())
         row.update(
@@ -115,9 +136,53 @@ def compare(name, directory, work):
             rd_groups=len(set(rd["groups"].values())),
         )
         row["ari"], row["common"] = ari(polder_groups, rd["groups"])
+        if polis_groups is not None:
+            row["ari_rd_polis"], row["common_rd_polis"] = ari(rd["groups"], polis_groups)
     else:
         row["rd_failed"] = "timeout after %d s" % TIMEOUT if err == "timeout" else "failed: " + err.strip()[-200:]
     return row
+
+
+TARGET = 0.9
+
+
+def fmt_ari(r, key):
+    value = r.get(key)
+    return "–" if value is None or value != value else f"{value:.3f}"
+
+
+def target_sentence(rows):
+    """Which inputs the ARI target applies to, and whether polder meets it, from the data."""
+    with_polis = [r for r in rows if "ari_rd_polis" in r and r["ari_rd_polis"] == r["ari_rd_polis"]]
+    if not with_polis:
+        return "No input with Polis groups and a red-dwarf result in this run, so the target applies nowhere."
+    qualify = [r for r in with_polis if r["ari_rd_polis"] >= TARGET]
+    if not qualify:
+        return (
+            f"In this run red-dwarf reaches ARI ≥ {TARGET} with Polis on none of the "
+            f"{len(with_polis)} inputs with Polis groups, so the target applies to none of them."
+        )
+    met = [r for r in qualify if r["ari"] >= TARGET]
+    missed = [r for r in qualify if r["ari"] < TARGET]
+    text = "In this run red-dwarf agrees with Polis on " + ", ".join(
+        "{} ({:.3f})".format(r["name"], r["ari_rd_polis"]) for r in qualify
+    ) + "; "
+    ari_there = " (ARI polder–red-dwarf " + ", ".join(
+        "{} {:.3f}".format(r["name"], r["ari"]) for r in qualify
+    ) + ")."
+    if not missed:
+        text += "polder meets ARI ≥ {} with red-dwarf on {}".format(
+            TARGET, "it" if len(qualify) == 1 else "all of them"
+        )
+    elif not met:
+        text += "polder misses ARI ≥ {} with red-dwarf {}".format(
+            TARGET, "there" if len(qualify) == 1 else "on all of them"
+        )
+    else:
+        text += "polder meets ARI ≥ {} with red-dwarf on {} and misses it on {}".format(
+            TARGET, ", ".join(r["name"] for r in met), ", ".join(r["name"] for r in missed)
+        )
+    return text + ari_there
 
 
 def markdown(rows, machine):
@@ -134,31 +199,44 @@ def markdown(rows, machine):
         "both cluster. red-dwarf has no base clusters (k-means runs on the participants) and no "
         "group-count smoother, so the groupings are not expected to be identical.",
         "",
-        "| input | votes | polder | red-dwarf | red-dwarf / polder | polder peak | red-dwarf peak | groups polder / red-dwarf | ARI |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "For the opendata conversations, whose export carries the group Polis assigned to each "
+        "clustered participant (`participants-votes.csv`, column `group-id`), ARI polder–Polis and "
+        "ARI red-dwarf–Polis compare each tool's groups with Polis's, again over the participants "
+        "both sides cluster; the synthetic sets have no Polis groups (–). The target is ARI ≥ "
+        f"{TARGET} between polder and red-dwarf, required only where red-dwarf agrees with Polis "
+        f"(ARI red-dwarf–Polis ≥ {TARGET}). " + target_sentence(rows),
+        "",
+        "| input | votes | polder | red-dwarf | red-dwarf / polder | polder peak | red-dwarf peak "
+        "| groups polder / red-dwarf / Polis | ARI polder–red-dwarf | ARI polder–Polis | ARI red-dwarf–Polis |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         if "rd_s" in r:
             lines.append(
-                "| {name} | {votes:,} | {p:.3f} s | {rd:.3f} s | **{ratio:.0f}×** | {pp:.0f} MB | {rp:.0f} MB | {pg} / {rg} | {ari:.3f} |".format(
+                "| {name} | {votes:,} | {p:.3f} s | {rd:.3f} s | **{ratio:.0f}×** | {pp:.0f} MB | {rp:.0f} MB "
+                "| {pg} / {rg} / {sg} | {ari} | {ap} | {ar} |".format(
                     name=r["name"], votes=r["votes"], p=r["polder_s"], rd=r["rd_s"],
                     ratio=r["rd_s"] / r["polder_s"], pp=r["polder_peak"] / 1e6,
-                    rp=r["rd_peak"] / 1e6, pg=r["polder_groups"], rg=r["rd_groups"], ari=r["ari"],
+                    rp=r["rd_peak"] / 1e6, pg=r["polder_groups"], rg=r["rd_groups"],
+                    sg=r.get("polis_groups", "–"), ari=fmt_ari(r, "ari"),
+                    ap=fmt_ari(r, "ari_polder_polis"), ar=fmt_ari(r, "ari_rd_polis"),
                 )
             )
         else:
             lines.append(
-                "| {name} | {votes:,} | {p:.3f} s | {fail} | – | {pp:.0f} MB | – | {pg} / – | – |".format(
+                "| {name} | {votes:,} | {p:.3f} s | {fail} | – | {pp:.0f} MB | – | {pg} / – / {sg} | – | {ap} | – |".format(
                     name=r["name"], votes=r["votes"], p=r["polder_s"], fail=r["rd_failed"],
                     pp=r["polder_peak"] / 1e6, pg=r["polder_groups"],
+                    sg=r.get("polis_groups", "–"), ap=fmt_ari(r, "ari_polder_polis"),
                 )
             )
     lines += [
         "",
         "The opendata conversations are from the Computational Democracy Project's open data: data "
         "gathered using the Polis software (compdemocracy.org/polis), sub-licensed under CC BY 4.0 "
-        "with Attribution to The Computational Democracy Project. The synthetic sets are "
-        "`polder synth --preset scale_1m|scale_10m --seed 1`.",
+        "with Attribution to The Computational Democracy Project."
+        + (" The synthetic sets are `polder synth --preset scale_1m|scale_10m --seed 1`."
+           if any(r["name"].startswith("synthetic") for r in rows) else ""),
         "",
     ]
     return "\n".join(lines)

@@ -17,7 +17,10 @@
 //! clusters, and panics on a warm start of the wrong shape. The tests below
 //! use it as an oracle where the two agree (unweighted, no empty clusters).
 
+mod grid;
+
 use crate::parallel;
+use grid::{CentreGrid, GridBox};
 use rayon::prelude::*;
 use std::collections::HashSet;
 
@@ -323,16 +326,40 @@ fn nearest_two(p: [f64; 2], centers: &[[f64; 2]]) -> (usize, f64, f64) {
     best.result()
 }
 
-/// Hamerly's bounds for one point: its centre (an index into the current
-/// centres), an upper bound on the distance to it and a lower bound on the
-/// distance to every other centre. While the upper bound is below the lower
+/// Hamerly's bounds for one point, as last checked: its centre (a slot,
+/// see [`kmeans`]), the step at which they were checked, an upper bound on
+/// the distance to that centre and a lower bound on the distance to every
+/// other centre, at that step. [`Drift`] carries them to later steps
+/// without touching the point: while the upper bound stays below the lower
 /// one, or below half the distance from its centre to the next, the point
-/// cannot change centre and no distance needs computing.
+/// cannot change centre. Kept as `f32` (upper rounded up, lower rounded
+/// down, so they stay bounds) because the pass over the bounds is what a
+/// step costs on a million points: 16 bytes a point.
 #[derive(Debug, Clone, Copy)]
 struct Bound {
     center: u32,
-    upper: f64,
-    lower: f64,
+    step: u32,
+    upper: f32,
+    lower: f32,
+}
+
+impl Bound {
+    fn set(&mut self, center: usize, step: usize, upper: f64, lower: f64) {
+        self.center = center as u32;
+        self.step = step as u32;
+        self.upper = round_up(upper);
+        self.lower = round_down(lower);
+    }
+}
+
+fn round_up(x: f64) -> f32 {
+    let y = x as f32;
+    if f64::from(y) < x { y.next_up() } else { y }
+}
+
+fn round_down(x: f64) -> f32 {
+    let y = x as f32;
+    if f64::from(y) > x { y.next_down() } else { y }
 }
 
 /// Relative margin by which a bound must win before a point is skipped.
@@ -346,121 +373,265 @@ fn clearly_below(upper: f64, bound: f64) -> bool {
     upper * (1.0 + BOUND_MARGIN) < bound * (1.0 - BOUND_MARGIN)
 }
 
-/// One assignment + recentring step; returns the surviving clusters (in
-/// the order of `centers`) and each point's index into them. `bounds`
-/// carries Hamerly's bounds from one step to the next: `None` on the first
-/// step, valid for `centers` afterwards.
-fn step(
-    points: &[[f64; 2]],
-    weights: Option<&[f64]>,
-    ids: &[u32],
-    centers: &[[f64; 2]],
-    bounds: &mut Option<Vec<Bound>>,
-) -> (Vec<u32>, Vec<[f64; 2]>, Vec<u32>) {
-    let k = centers.len();
-    let index = (k >= INDEXED_CENTRES).then(|| CentresByX::new(centers));
-    let search = |p: [f64; 2]| -> Bound {
-        let (c, d, second) = match &index {
-            Some(index) => index.nearest_two(p, centers),
-            None => nearest_two(p, centers),
+/// How far the centres have moved since the first step: `own[t][c]` is
+/// the total distance slot `c` moved before step `t`, `others[t][c]` the
+/// total of the largest move of any other slot per step. A point's bounds
+/// checked at step `t₀` hold at step `t` after adding `own[t][c] −
+/// own[t₀][c]` to the upper one and subtracting `others[t][c] −
+/// others[t₀][c]` from the lower one (the triangle inequality, step by
+/// step). Rounding of these sums is absorbed by `BOUND_MARGIN`.
+struct Drift {
+    own: Vec<Vec<f64>>,
+    others: Vec<Vec<f64>>,
+}
+
+impl Drift {
+    fn new(k: usize) -> Self {
+        Drift {
+            own: vec![vec![0.0; k]],
+            others: vec![vec![0.0; k]],
+        }
+    }
+
+    /// Records one step's moves (0 for slots that did not move or died).
+    fn push(&mut self, moves: &[f64]) {
+        let (mut first, mut first_at, mut second) = (0.0f64, usize::MAX, 0.0f64);
+        for (c, &m) in moves.iter().enumerate() {
+            if m > first {
+                second = first;
+                first = m;
+                first_at = c;
+            } else if m > second {
+                second = m;
+            }
+        }
+        let last = self.own.len() - 1;
+        let own: Vec<f64> = self.own[last]
+            .iter()
+            .zip(moves)
+            .map(|(o, m)| o + m)
+            .collect();
+        let others: Vec<f64> = self.others[last]
+            .iter()
+            .enumerate()
+            .map(|(c, o)| o + if c == first_at { second } else { first })
+            .collect();
+        self.own.push(own);
+        self.others.push(others);
+    }
+
+    /// The point's bounds carried to the latest step.
+    #[inline]
+    fn carry(&self, b: &Bound) -> (f64, f64) {
+        let (c, then) = (b.center as usize, b.step as usize);
+        let now = self.own.len() - 1;
+        let upper = f64::from(b.upper) + (self.own[now][c] - self.own[then][c]);
+        let lower = f64::from(b.lower) - (self.others[now][c] - self.others[then][c]);
+        (upper, lower)
+    }
+}
+
+/// Fixed-point coordinates for the centre sums of unweighted k-means.
+///
+/// Integer sums are exact in any order, so a step can update them by the
+/// points that changed centre alone, instead of adding up every point
+/// again: on a million points most of them keep their centre. Coordinates
+/// are scaled by a power of two that brings the largest to 2⁵², so the
+/// quantisation is below the rounding of the coordinates themselves.
+#[derive(Debug, Clone, Copy)]
+struct FixedPoint {
+    scale: f64,
+}
+
+impl FixedPoint {
+    fn for_points(points: &[[f64; 2]]) -> Self {
+        let largest = points
+            .iter()
+            .flat_map(|p| p.iter())
+            .filter(|x| x.is_finite())
+            .fold(0.0f64, |m, x| m.max(x.abs()));
+        let exponent = if largest > 0.0 {
+            largest.log2().ceil() as i32
+        } else {
+            0
         };
-        Bound {
-            center: c as u32,
-            upper: d.sqrt(),
-            lower: second.sqrt(),
+        FixedPoint {
+            scale: 2f64.powi(52 - exponent),
         }
-    };
-    let current: Vec<Bound> = match bounds.take() {
-        None => points
-            .par_iter()
-            .with_min_len(parallel::MIN_ITEMS_PER_TASK)
-            .map(|&p| search(p))
-            .collect(),
-        Some(mut previous) => {
-            // Half the distance from each centre to its nearest other centre.
-            let half_gap: Vec<f64> = (0..k)
-                .map(|a| {
-                    (0..k)
-                        .filter(|&j| j != a)
-                        .map(|j| distance2(centers[a], centers[j]))
-                        .fold(f64::INFINITY, f64::min)
-                        .sqrt()
-                        / 2.0
-                })
-                .collect();
-            previous
-                .par_iter_mut()
-                .with_min_len(parallel::MIN_ITEMS_PER_TASK)
-                .zip(points.par_iter())
-                .for_each(|(b, &p)| {
-                    let limit = b.lower.max(half_gap[b.center as usize]);
-                    if clearly_below(b.upper, limit) {
-                        return;
-                    }
-                    b.upper = distance2(p, centers[b.center as usize]).sqrt();
-                    if clearly_below(b.upper, limit) {
-                        return;
-                    }
-                    *b = search(p);
-                });
-            previous
+    }
+
+    /// `p` in fixed point (NaN counts as 0, as `as` casts it).
+    #[inline]
+    fn quantise(self, p: [f64; 2]) -> [i128; 2] {
+        [
+            i128::from((p[0] * self.scale).round() as i64),
+            i128::from((p[1] * self.scale).round() as i64),
+        ]
+    }
+
+    fn mean(self, sum: [i128; 2], count: i128) -> [f64; 2] {
+        let n = count as f64 * self.scale;
+        [sum[0] as f64 / n, sum[1] as f64 / n]
+    }
+}
+
+/// The nearest-centre search over the live centres of one step.
+struct Search<'a> {
+    /// Live centres, compact, in slot order.
+    centers: Vec<[f64; 2]>,
+    /// Slot of each live centre.
+    slots: &'a [usize],
+    index: Option<CentresByX>,
+    grid: Option<CentreGrid>,
+}
+
+impl<'a> Search<'a> {
+    fn new(all: &[[f64; 2]], slots: &'a [usize], area: Option<GridBox>) -> Self {
+        let centers: Vec<[f64; 2]> = slots.iter().map(|&s| all[s]).collect();
+        let index = (centers.len() >= INDEXED_CENTRES).then(|| CentresByX::new(&centers));
+        let grid = index
+            .as_ref()
+            .and(area)
+            .map(|area| CentreGrid::new(area, &centers));
+        Search {
+            centers,
+            slots,
+            index,
+            grid,
         }
-    };
+    }
+
+    /// Slot of the nearest centre, the distance to it and to the second
+    /// nearest, with `nearest`'s tie rule.
+    #[inline]
+    fn nearest_two(&self, p: [f64; 2]) -> (usize, f64, f64) {
+        let centers = &self.centers;
+        let in_grid = self.grid.as_ref().and_then(|g| g.nearest_two(p, centers));
+        let (c, d, second) = match (in_grid, &self.index) {
+            (Some(found), _) => found,
+            (None, Some(index)) => index.nearest_two(p, centers),
+            (None, None) => nearest_two(p, centers),
+        };
+        (self.slots[c], d.sqrt(), second.sqrt())
+    }
+}
+
+/// Half the distance from each live slot's centre to the nearest other live
+/// centre (0 for dead slots): a point closer than that to its centre cannot
+/// be nearer to another.
+fn half_gaps(centers: &[[f64; 2]], slots: &[usize]) -> Vec<f64> {
+    let mut gaps = vec![0.0; centers.len()];
+    for &a in slots {
+        gaps[a] = slots
+            .iter()
+            .filter(|&&j| j != a)
+            .map(|&j| distance2(centers[a], centers[j]))
+            .fold(f64::INFINITY, f64::min)
+            .sqrt()
+            / 2.0;
+    }
+    gaps
+}
+
+/// Integer sums of one slot: Σx, Σy in fixed point, and the member count.
+type FixedSums = [i128; 3];
+
+/// One assignment step at step `step`: every point whose bounds no longer
+/// prove its centre is re-checked, and searched if need be. Returns, for
+/// unweighted runs, how the fixed-point sums change (members leaving
+/// subtract, members arriving add; on step 0 every point arrives).
+fn assign(
+    points: &[[f64; 2]],
+    centers: &[[f64; 2]],
+    slots: &[usize],
+    bounds: &mut [Bound],
+    drift: &Drift,
+    area: Option<GridBox>,
+    fixed: Option<FixedPoint>,
+) -> Vec<FixedSums> {
+    let k = centers.len();
+    let step = drift.own.len() - 1;
+    let search = Search::new(centers, slots, area);
+    let half_gap = half_gaps(centers, slots);
+    let size = parallel::chunks(points.len())
+        .first()
+        .map_or(1, |r| r.len());
+    bounds
+        .par_chunks_mut(size)
+        .enumerate()
+        .fold(
+            || vec![[0i128; 3]; k],
+            |mut delta, (chunk, rows)| {
+                for (offset, b) in rows.iter_mut().enumerate() {
+                    let p = points[chunk * size + offset];
+                    let old = if step == 0 {
+                        None
+                    } else {
+                        let (upper, lower) = drift.carry(b);
+                        let c = b.center as usize;
+                        let limit = lower.max(half_gap[c]);
+                        if clearly_below(upper, limit) {
+                            continue;
+                        }
+                        let upper = distance2(p, centers[c]).sqrt();
+                        if clearly_below(upper, limit) {
+                            b.set(c, step, upper, lower);
+                            continue;
+                        }
+                        Some(c)
+                    };
+                    let (c, d, second) = search.nearest_two(p);
+                    b.set(c, step, d, second);
+                    if let Some(fixed) = fixed.filter(|_| old != Some(c)) {
+                        let q = fixed.quantise(p);
+                        if let Some(o) = old {
+                            delta[o][0] -= q[0];
+                            delta[o][1] -= q[1];
+                            delta[o][2] -= 1;
+                        }
+                        delta[c][0] += q[0];
+                        delta[c][1] += q[1];
+                        delta[c][2] += 1;
+                    }
+                }
+                delta
+            },
+        )
+        .reduce(
+            || vec![[0i128; 3]; k],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(&b) {
+                    for j in 0..3 {
+                        x[j] += y[j];
+                    }
+                }
+                a
+            },
+        )
+}
+
+/// Weighted centres of the slots from a full pass over the points (the
+/// chunked sum keeps the result independent of the thread count); `None`
+/// for slots without members.
+fn weighted_centres(
+    points: &[[f64; 2]],
+    weights: &[f64],
+    bounds: &[Bound],
+    k: usize,
+) -> Vec<Option<[f64; 2]>> {
     let sums = parallel::sum_rows(points.len(), 4 * k, |range, acc| {
         for i in range {
-            let c = current[i].center as usize;
-            let w = weight(weights, i as u32);
-            acc[4 * c] += w * points[i][0];
-            acc[4 * c + 1] += w * points[i][1];
-            acc[4 * c + 2] += w;
-            acc[4 * c + 3] += 1.0;
+            let c = 4 * bounds[i].center as usize;
+            let w = weights[i];
+            acc[c] += w * points[i][0];
+            acc[c + 1] += w * points[i][1];
+            acc[c + 2] += w;
+            acc[c + 3] += 1.0;
         }
     });
-    let mut new_ids = Vec::with_capacity(k);
-    let mut new_centers = Vec::with_capacity(k);
-    let mut renumber = vec![u32::MAX; k];
-    for c in 0..k {
-        if sums[4 * c + 3] > 0.0 {
-            renumber[c] = new_ids.len() as u32;
-            new_ids.push(ids[c]);
-            new_centers.push([
-                sums[4 * c] / sums[4 * c + 2],
-                sums[4 * c + 1] / sums[4 * c + 2],
-            ]);
-        }
-    }
-    // How far each surviving centre moved, and the two largest moves, so
-    // that every point's bounds follow its own centre and the others.
-    let moves: Vec<f64> = (0..k)
-        .map(|c| match renumber[c] {
-            u32::MAX => 0.0,
-            r => distance2(centers[c], new_centers[r as usize]).sqrt(),
-        })
-        .collect();
-    let (mut first, mut second) = ((0.0f64, usize::MAX), 0.0f64);
-    for (c, &m) in moves.iter().enumerate() {
-        if m > first.0 {
-            second = first.0;
-            first = (m, c);
-        } else if m > second {
-            second = m;
-        }
-    }
-    let mut next = current;
-    let assignment: Vec<u32> = next
-        .par_iter_mut()
-        .with_min_len(parallel::MIN_ITEMS_PER_TASK)
-        .map(|b| {
-            let c = b.center as usize;
-            // Rounding of the moves is absorbed by BOUND_MARGIN.
-            b.upper += moves[c];
-            b.lower -= if c == first.1 { second } else { first.0 };
-            b.center = renumber[c];
-            b.center
-        })
-        .collect();
-    *bounds = Some(next);
-    (new_ids, new_centers, assignment)
+    sums.chunks(4)
+        .map(|s| (s[3] > 0.0).then(|| [s[0] / s[2], s[1] / s[2]]))
+        .collect()
 }
 
 fn same_clustering(a: &[[f64; 2]], b: &[[f64; 2]]) -> bool {
@@ -477,6 +648,15 @@ fn same_clustering(a: &[[f64; 2]], b: &[[f64; 2]]) -> bool {
 
 /// Runs k-means from `start` (a fresh or clean start) and returns the
 /// clusters sorted by id, with their members.
+///
+/// Each step is Lloyd's: assign every point to its nearest centre (ties to
+/// the last), then move each centre to its members' (weighted) mean and
+/// drop the centres left without members. The start's clusters keep a
+/// slot each for the whole run, so that a point's bounds can name its
+/// centre across steps. Hamerly's bounds, carried by [`Drift`], skip the
+/// points whose centre provably stays, without reading or writing them;
+/// unweighted runs keep the centre sums in fixed point and update them by
+/// the points that moved. The result is Lloyd's assignment exactly.
 pub fn kmeans(
     points: &[[f64; 2]],
     weights: Option<&[f64]>,
@@ -488,30 +668,79 @@ pub fn kmeans(
     }
     let mut sorted_start = start;
     sorted_start.sort_by_key(|c| c.id);
-    let mut ids: Vec<u32> = sorted_start.iter().map(|c| c.id).collect();
+    let ids: Vec<u32> = sorted_start.iter().map(|c| c.id).collect();
     let mut centers: Vec<[f64; 2]> = sorted_start.iter().map(|c| c.center).collect();
+    let k = centers.len();
+    let mut live: Vec<usize> = (0..k).collect();
+    let fixed = FixedPoint::for_points(points);
+    let unweighted = weights.is_none().then_some(fixed);
+    let area = GridBox::around(points, k);
+    let unset = Bound {
+        center: 0,
+        step: 0,
+        upper: f32::INFINITY,
+        lower: 0.0,
+    };
+    let mut bounds = vec![unset; points.len()];
+    let mut sums = vec![[0i128; 3]; k];
+    let mut drift = Drift::new(k);
     let mut remaining = max_iters;
-    let mut bounds = None;
     loop {
-        let (new_ids, new_centers, assignment) = step(points, weights, &ids, &centers, &mut bounds);
-        if remaining == 0 || same_clustering(&centers, &new_centers) {
-            let mut members = vec![Vec::new(); new_ids.len()];
-            for (i, &c) in assignment.iter().enumerate() {
-                members[c as usize].push(i as u32);
+        let delta = assign(
+            points,
+            &centers,
+            &live,
+            &mut bounds,
+            &drift,
+            area,
+            unweighted,
+        );
+        let next: Vec<Option<[f64; 2]>> = match weights {
+            Some(w) => weighted_centres(points, w, &bounds, k),
+            None => sums
+                .iter_mut()
+                .zip(&delta)
+                .map(|(s, d)| {
+                    for j in 0..3 {
+                        s[j] += d[j];
+                    }
+                    (s[2] > 0).then(|| fixed.mean([s[0], s[1]], s[2]))
+                })
+                .collect(),
+        };
+        let before: Vec<[f64; 2]> = live.iter().map(|&c| centers[c]).collect();
+        let survivors: Vec<usize> = (0..k).filter(|&c| next[c].is_some()).collect();
+        let after: Vec<[f64; 2]> = survivors.iter().filter_map(|&c| next[c]).collect();
+        if remaining == 0 || same_clustering(&before, &after) {
+            let mut rank = vec![usize::MAX; k];
+            for (r, &c) in survivors.iter().enumerate() {
+                rank[c] = r;
             }
-            return new_ids
-                .into_iter()
-                .zip(new_centers)
+            let mut members = vec![Vec::new(); survivors.len()];
+            for (i, b) in bounds.iter().enumerate() {
+                members[rank[b.center as usize]].push(i as u32);
+            }
+            return survivors
+                .iter()
+                .zip(after)
                 .zip(members)
-                .map(|((id, center), members)| Cluster {
-                    id,
+                .map(|((&c, center), members)| Cluster {
+                    id: ids[c],
                     center,
                     members,
                 })
                 .collect();
         }
-        ids = new_ids;
-        centers = new_centers;
+        let moves: Vec<f64> = (0..k)
+            .map(|c| next[c].map_or(0.0, |n| distance2(centers[c], n).sqrt()))
+            .collect();
+        for &c in &survivors {
+            if let Some(n) = next[c] {
+                centers[c] = n;
+            }
+        }
+        drift.push(&moves);
+        live = survivors;
         remaining -= 1;
     }
 }
@@ -559,6 +788,71 @@ mod tests {
         }
     }
 
+    #[test]
+    fn grid_search_matches_the_plain_scan_ties_included() {
+        use rand::Rng;
+        let mut rng = Xoshiro256Plus::seed_from_u64(8);
+        // Coarse coordinates put points on cell edges and make ties common;
+        // the spread ones leave some points outside the grid's box.
+        for coarse in [true, false] {
+            let mut draw = |n: usize| -> Vec<[f64; 2]> {
+                (0..n)
+                    .map(|_| {
+                        if coarse {
+                            [
+                                f64::from(rng.gen_range(-8i32..8)) * 0.25,
+                                f64::from(rng.gen_range(-8i32..8)) * 0.25,
+                            ]
+                        } else {
+                            let (x, y): (f64, f64) = (rng.r#gen(), rng.r#gen());
+                            [(x - 0.5).powi(3) * 40.0, y * 3.0]
+                        }
+                    })
+                    .collect()
+            };
+            let centers = draw(60);
+            let points = draw(4000);
+            let area = GridBox::around(&points, centers.len());
+            assert!(area.is_some());
+            let slots: Vec<usize> = (0..centers.len()).collect();
+            let search = Search::new(&centers, &slots, area);
+            assert!(search.grid.is_some());
+            for &p in points.iter().chain(&[[f64::NAN, 0.0], [1e9, -1e9]]) {
+                let (c, d, second) = search.nearest_two(p);
+                let (pc, pd, psecond) = nearest_two(p, &centers);
+                assert_eq!(c, pc, "{p:?}");
+                assert_eq!(c, nearest(p, &centers), "{p:?}");
+                assert_eq!(d.to_bits(), pd.sqrt().to_bits(), "{p:?}");
+                assert_eq!(second.to_bits(), psecond.sqrt().to_bits(), "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn centres_that_lose_every_point_are_dropped_as_lloyd_drops_them() {
+        use rand::Rng;
+        let mut rng = Xoshiro256Plus::seed_from_u64(4);
+        let points: Vec<[f64; 2]> = (0..5000)
+            .map(|i| {
+                let (x, y): (f64, f64) = (rng.r#gen(), rng.r#gen());
+                [x + (i % 4) as f64 * 3.0, y]
+            })
+            .collect();
+        // Centres far away win no point; others lose theirs after a step.
+        let mut start = first_distinct(&points, 30);
+        for (j, c) in start.iter_mut().enumerate().skip(20) {
+            c.center = [50.0 + j as f64, 50.0];
+        }
+        start[3].center = start[2].center;
+        let fast: Vec<_> = kmeans(&points, None, start.clone(), 100)
+            .into_iter()
+            .map(|c| (c.id, c.center, c.members))
+            .collect();
+        let plain = reference_kmeans(&points, None, start, 100);
+        assert!(fast.len() < 20, "{} clusters kept", fast.len());
+        assert_eq!(fast, plain);
+    }
+
     /// Lloyd's algorithm the plain way: every distance, every step.
     fn reference_kmeans(
         points: &[[f64; 2]],
@@ -569,10 +863,19 @@ mod tests {
         let mut ids: Vec<u32> = start.iter().map(|c| c.id).collect();
         let mut centers: Vec<[f64; 2]> = start.iter().map(|c| c.center).collect();
         let mut remaining = max_iters;
+        let fixed = FixedPoint::for_points(points);
         loop {
             let assignment: Vec<usize> = points.iter().map(|&p| nearest(p, &centers)).collect();
-            // The same chunked summation as `step`, so that equal
-            // assignments give bit-identical centres.
+            // The same arithmetic as `kmeans` (fixed point unweighted, the
+            // chunked sum weighted), so that equal assignments give
+            // bit-identical centres.
+            let mut exact = vec![[0i128; 3]; centers.len()];
+            for (i, &c) in assignment.iter().enumerate() {
+                let q = fixed.quantise(points[i]);
+                exact[c][0] += q[0];
+                exact[c][1] += q[1];
+                exact[c][2] += 1;
+            }
             let flat = parallel::sum_rows(points.len(), 4 * centers.len(), |range, acc| {
                 for i in range {
                     let c = assignment[i];
@@ -590,7 +893,10 @@ mod tests {
             for (c, s) in sums.iter().enumerate() {
                 if s[3] > 0.0 {
                     new_ids.push(ids[c]);
-                    new_centers.push([s[0] / s[2], s[1] / s[2]]);
+                    new_centers.push(match weights {
+                        Some(_) => [s[0] / s[2], s[1] / s[2]],
+                        None => fixed.mean([exact[c][0], exact[c][1]], exact[c][2]),
+                    });
                     members.push(
                         (0..points.len() as u32)
                             .filter(|&i| assignment[i as usize] == c)
