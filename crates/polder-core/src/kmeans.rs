@@ -450,8 +450,10 @@ impl FixedPoint {
             .flat_map(|p| p.iter())
             .filter(|x| x.is_finite())
             .fold(0.0f64, |m, x| m.max(x.abs()));
+        // Clamped so that the scale stays finite for points all below
+        // 2⁻⁹⁶⁰ (they then share one fixed-point value, 0).
         let exponent = if largest > 0.0 {
-            largest.log2().ceil() as i32
+            (largest.log2().ceil() as i32).max(-960)
         } else {
             0
         };
@@ -993,6 +995,20 @@ mod tests {
             let lc = model.centroids().row(c.id as usize);
             assert!((lc[0] - c.center[0]).abs() < 1e-6);
             assert!((lc[1] - c.center[1]).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn tiny_and_huge_coordinates_give_finite_centres() {
+        for scale in [1e-320, 1e-200, 1.0, 1e200] {
+            let pts = [[0.0, 0.0], [scale, 0.0], [0.0, scale], [scale, scale]];
+            let out = kmeans(&pts, None, first_distinct(&pts, 2), 10);
+            assert!(!out.is_empty());
+            for c in &out {
+                assert!(c.center.iter().all(|x| x.is_finite()), "{scale}: {out:?}");
+            }
+            let members: usize = out.iter().map(|c| c.members.len()).sum();
+            assert_eq!(members, pts.len());
         }
     }
 
