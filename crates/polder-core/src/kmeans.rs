@@ -555,9 +555,7 @@ fn assign(
     let step = drift.own.len() - 1;
     let search = Search::new(centers, slots, area);
     let half_gap = half_gaps(centers, slots);
-    let size = parallel::chunks(points.len())
-        .first()
-        .map_or(1, |r| r.len());
+    let size = parallel::chunk_size(points.len());
     bounds
         .par_chunks_mut(size)
         .enumerate()

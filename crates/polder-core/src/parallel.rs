@@ -20,12 +20,17 @@ const MAX_CHUNKS: usize = 128;
 /// of waking threads exceeds the work.
 pub(crate) const MIN_ITEMS_PER_TASK: usize = 4096;
 
+/// Length of the chunks of [`chunks`] (the last may be shorter).
+pub(crate) fn chunk_size(n: usize) -> usize {
+    MIN_CHUNK.max(n.div_ceil(MAX_CHUNKS))
+}
+
 /// Splits `0..n` into chunks whose boundaries depend only on `n`.
 pub(crate) fn chunks(n: usize) -> Vec<Range<usize>> {
     if n == 0 {
         return Vec::new();
     }
-    let size = MIN_CHUNK.max(n.div_ceil(MAX_CHUNKS));
+    let size = chunk_size(n);
     (0..n)
         .step_by(size)
         .map(|start| start..(start + size).min(n))
