@@ -9,6 +9,7 @@
 //! ids stable.
 
 use crate::kmeans::{self, Cluster};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -57,13 +58,15 @@ impl KSmoother {
 }
 
 /// Maps stored clusters onto the current points (`ids` sorted ascending,
-/// one per point), dropping members that are gone.
-pub(crate) fn to_point_clusters<M: Ord + Copy>(
+/// one per point), dropping members that are gone. Parallel over the
+/// clusters: with a million clustered participants the binary searches
+/// took ≈ 50 ms of an incremental update on one core.
+pub(crate) fn to_point_clusters<M: Ord + Copy + Send + Sync>(
     stored: &[StoredCluster<M>],
     ids: &[M],
 ) -> Vec<Cluster> {
     stored
-        .iter()
+        .par_iter()
         .map(|s| Cluster {
             id: s.id,
             center: s.center,
