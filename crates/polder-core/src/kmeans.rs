@@ -326,30 +326,27 @@ fn nearest_two(p: [f64; 2], centers: &[[f64; 2]]) -> (usize, f64, f64) {
     best.result()
 }
 
-/// Hamerly's bounds for one point, as last checked: its centre (a slot,
-/// see [`kmeans`]), the step at which they were checked, an upper bound on
-/// the distance to that centre and a lower bound on the distance to every
-/// other centre, at that step. [`Drift`] carries them to later steps
-/// without touching the point: while the upper bound stays below the lower
-/// one, or below half the distance from its centre to the next, the point
-/// cannot change centre. Kept as `f32` (upper rounded up, lower rounded
-/// down, so they stay bounds) because the pass over the bounds is what a
-/// step costs on a million points: 16 bytes a point.
+/// Hamerly's bounds for one point: its centre (a slot, see [`kmeans`]),
+/// an upper bound on the distance to that centre and a lower bound on the
+/// distance to every other centre. They are stored relative to [`Drift`]:
+/// `upper` less the total distance the centre had moved when the bounds
+/// were set, `lower` plus the total of the largest moves of the others.
+/// Adding the totals of a later step back (see [`Drift::carry`]) gives
+/// bounds valid at that step, by the triangle inequality step by step,
+/// without touching the point and without remembering when the bounds were
+/// set: while the upper bound stays below the lower one, or below half the
+/// distance from its centre to the next, the point cannot change centre.
+/// Kept as `f32` (upper rounded up, lower rounded down, so they stay
+/// bounds) because the pass over the bounds is what a step costs on a
+/// million points: 12 bytes a point. Storing offsets costs precision only
+/// where a centre has travelled far compared to the distances of its
+/// points; the bounds then prove less and more points are re-checked, but
+/// they stay bounds.
 #[derive(Debug, Clone, Copy)]
 struct Bound {
     center: u32,
-    step: u32,
     upper: f32,
     lower: f32,
-}
-
-impl Bound {
-    fn set(&mut self, center: usize, step: usize, upper: f64, lower: f64) {
-        self.center = center as u32;
-        self.step = step as u32;
-        self.upper = round_up(upper);
-        self.lower = round_down(lower);
-    }
 }
 
 fn round_up(x: f64) -> f32 {
@@ -373,23 +370,23 @@ fn clearly_below(upper: f64, bound: f64) -> bool {
     upper * (1.0 + BOUND_MARGIN) < bound * (1.0 - BOUND_MARGIN)
 }
 
-/// How far the centres have moved since the first step: `own[t][c]` is
-/// the total distance slot `c` moved before step `t`, `others[t][c]` the
-/// total of the largest move of any other slot per step. A point's bounds
-/// checked at step `t₀` hold at step `t` after adding `own[t][c] −
-/// own[t₀][c]` to the upper one and subtracting `others[t][c] −
-/// others[t₀][c]` from the lower one (the triangle inequality, step by
-/// step). Rounding of these sums is absorbed by `BOUND_MARGIN`.
+/// How far the centres have moved since the first step: `own[c]` is the
+/// total distance slot `c` moved, `others[c]` the total over the steps of
+/// the largest move of any other slot. Rounding of these sums is absorbed
+/// by `BOUND_MARGIN`.
 struct Drift {
-    own: Vec<Vec<f64>>,
-    others: Vec<Vec<f64>>,
+    own: Vec<f64>,
+    others: Vec<f64>,
+    /// Steps recorded so far.
+    steps: usize,
 }
 
 impl Drift {
     fn new(k: usize) -> Self {
         Drift {
-            own: vec![vec![0.0; k]],
-            others: vec![vec![0.0; k]],
+            own: vec![0.0; k],
+            others: vec![0.0; k],
+            steps: 0,
         }
     }
 
@@ -405,28 +402,27 @@ impl Drift {
                 second = m;
             }
         }
-        let last = self.own.len() - 1;
-        let own: Vec<f64> = self.own[last]
-            .iter()
-            .zip(moves)
-            .map(|(o, m)| o + m)
-            .collect();
-        let others: Vec<f64> = self.others[last]
-            .iter()
-            .enumerate()
-            .map(|(c, o)| o + if c == first_at { second } else { first })
-            .collect();
-        self.own.push(own);
-        self.others.push(others);
+        for (c, (own, others)) in self.own.iter_mut().zip(&mut self.others).enumerate() {
+            *own += moves[c];
+            *others += if c == first_at { second } else { first };
+        }
+        self.steps += 1;
+    }
+
+    /// Stores bounds valid now for a point of slot `center`.
+    #[inline]
+    fn set(&self, b: &mut Bound, center: usize, upper: f64, lower: f64) {
+        b.center = center as u32;
+        b.upper = round_up(upper - self.own[center]);
+        b.lower = round_down(lower + self.others[center]);
     }
 
     /// The point's bounds carried to the latest step.
     #[inline]
     fn carry(&self, b: &Bound) -> (f64, f64) {
-        let (c, then) = (b.center as usize, b.step as usize);
-        let now = self.own.len() - 1;
-        let upper = f64::from(b.upper) + (self.own[now][c] - self.own[then][c]);
-        let lower = f64::from(b.lower) - (self.others[now][c] - self.others[then][c]);
+        let c = b.center as usize;
+        let upper = f64::from(b.upper) + self.own[c];
+        let lower = f64::from(b.lower) - self.others[c];
         (upper, lower)
     }
 }
@@ -538,7 +534,7 @@ fn half_gaps(centers: &[[f64; 2]], slots: &[usize]) -> Vec<f64> {
 /// Integer sums of one slot: Σx, Σy in fixed point, and the member count.
 type FixedSums = [i128; 3];
 
-/// One assignment step at step `step`: every point whose bounds no longer
+/// One assignment step: every point whose bounds no longer
 /// prove its centre is re-checked, and searched if need be. Returns, for
 /// unweighted runs, how the fixed-point sums change (members leaving
 /// subtract, members arriving add; on step 0 every point arrives).
@@ -552,7 +548,6 @@ fn assign(
     fixed: Option<FixedPoint>,
 ) -> Vec<FixedSums> {
     let k = centers.len();
-    let step = drift.own.len() - 1;
     let search = Search::new(centers, slots, area);
     let half_gap = half_gaps(centers, slots);
     let size = parallel::chunk_size(points.len());
@@ -562,9 +557,9 @@ fn assign(
         .fold(
             || vec![[0i128; 3]; k],
             |mut delta, (chunk, rows)| {
-                for (offset, b) in rows.iter_mut().enumerate() {
-                    let p = points[chunk * size + offset];
-                    let old = if step == 0 {
+                let points = &points[chunk * size..][..rows.len()];
+                for (b, &p) in rows.iter_mut().zip(points) {
+                    let old = if drift.steps == 0 {
                         None
                     } else {
                         let (upper, lower) = drift.carry(b);
@@ -575,13 +570,13 @@ fn assign(
                         }
                         let upper = distance2(p, centers[c]).sqrt();
                         if clearly_below(upper, limit) {
-                            b.set(c, step, upper, lower);
+                            drift.set(b, c, upper, lower);
                             continue;
                         }
                         Some(c)
                     };
                     let (c, d, second) = search.nearest_two(p);
-                    b.set(c, step, d, second);
+                    drift.set(b, c, d, second);
                     if let Some(fixed) = fixed.filter(|_| old != Some(c)) {
                         let q = fixed.quantise(p);
                         if let Some(o) = old {
@@ -677,7 +672,6 @@ pub fn kmeans(
     let area = GridBox::around(points, k);
     let unset = Bound {
         center: 0,
-        step: 0,
         upper: f32::INFINITY,
         lower: 0.0,
     };

@@ -15,6 +15,7 @@
 //! rounding so that a point counted in a cell lies inside it.
 
 use super::{Best, distance2};
+use rayon::prelude::*;
 
 /// Most cells along one side; 40 × 40 cells over 100 centres take well
 /// under a millisecond to fill.
@@ -63,6 +64,34 @@ impl GridBox {
     }
 }
 
+/// The centres that can be nearest or second-nearest to some point of the
+/// cell `[x0, x1] × [y0, y1]`, with their squared distance to the cell,
+/// nearest first: every point of the cell has two centres within the
+/// second smallest of the centres' farthest distances to the cell.
+fn cell_candidates(x: [f64; 2], y: [f64; 2], centres: &[[f64; 2]]) -> Vec<(u32, f64)> {
+    let ([x0, x1], [y0, y1]) = (x, y);
+    let (mut far1, mut far2) = (f64::INFINITY, f64::INFINITY);
+    let mut near = Vec::with_capacity(centres.len());
+    for (i, c) in centres.iter().enumerate() {
+        let dx = (x0 - c[0]).max(c[0] - x1).max(0.0);
+        let dy = (y0 - c[1]).max(c[1] - y1).max(0.0);
+        let fx = (c[0] - x0).abs().max((c[0] - x1).abs());
+        let fy = (c[1] - y0).abs().max((c[1] - y1).abs());
+        let far = fx * fx + fy * fy;
+        if far < far1 {
+            far2 = far1;
+            far1 = far;
+        } else if far < far2 {
+            far2 = far;
+        }
+        near.push((i as u32, dx * dx + dy * dy));
+    }
+    let reach = far2 * (1.0 + 1e-9);
+    near.retain(|&(_, d)| d <= reach);
+    near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    near
+}
+
 /// The grid for one set of centres.
 pub(super) struct CentreGrid {
     area: GridBox,
@@ -86,40 +115,26 @@ impl CentreGrid {
         // Far above the rounding of a cell's bounds and of the cell lookup,
         // far below any distance between distinct centres that matters.
         let pad = [width[0] * 1e-6, width[1] * 1e-6];
-        let mut offsets = Vec::with_capacity(side * side + 1);
-        let mut candidates = Vec::new();
-        let mut near = Vec::with_capacity(centres.len());
-        offsets.push(0);
-        for cy in 0..side {
-            for cx in 0..side {
+        // Cells are independent; filling them is a few percent of a step
+        // and would otherwise leave the other threads idle.
+        let cells: Vec<Vec<(u32, f64)>> = (0..side * side)
+            .into_par_iter()
+            .with_min_len(side)
+            .map(|cell| {
+                let (cx, cy) = (cell % side, cell / side);
                 let x0 = area.lo[0] + cx as f64 * width[0] - pad[0];
                 let x1 = area.lo[0] + (cx + 1) as f64 * width[0] + pad[0];
                 let y0 = area.lo[1] + cy as f64 * width[1] - pad[1];
                 let y1 = area.lo[1] + (cy + 1) as f64 * width[1] + pad[1];
-                // Every point of the cell has two centres within the second
-                // smallest of the centres' farthest distances to the cell.
-                let (mut far1, mut far2) = (f64::INFINITY, f64::INFINITY);
-                near.clear();
-                for (i, c) in centres.iter().enumerate() {
-                    let dx = (x0 - c[0]).max(c[0] - x1).max(0.0);
-                    let dy = (y0 - c[1]).max(c[1] - y1).max(0.0);
-                    let fx = (c[0] - x0).abs().max((c[0] - x1).abs());
-                    let fy = (c[1] - y0).abs().max((c[1] - y1).abs());
-                    let far = fx * fx + fy * fy;
-                    if far < far1 {
-                        far2 = far1;
-                        far1 = far;
-                    } else if far < far2 {
-                        far2 = far;
-                    }
-                    near.push((i as u32, dx * dx + dy * dy));
-                }
-                let reach = far2 * (1.0 + 1e-9);
-                near.retain(|&(_, d)| d <= reach);
-                near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-                candidates.extend_from_slice(&near);
-                offsets.push(candidates.len() as u32);
-            }
+                cell_candidates([x0, x1], [y0, y1], centres)
+            })
+            .collect();
+        let mut offsets = Vec::with_capacity(side * side + 1);
+        let mut candidates = Vec::with_capacity(cells.iter().map(Vec::len).sum());
+        offsets.push(0);
+        for near in &cells {
+            candidates.extend_from_slice(near);
+            offsets.push(candidates.len() as u32);
         }
         CentreGrid {
             area,
