@@ -402,8 +402,9 @@ impl Drift {
                 second = m;
             }
         }
-        for (c, (own, others)) in self.own.iter_mut().zip(&mut self.others).enumerate() {
-            *own += moves[c];
+        let totals = self.own.iter_mut().zip(&mut self.others);
+        for (c, ((own, others), &m)) in totals.zip(moves).enumerate() {
+            *own += m;
             *others += if c == first_at { second } else { first };
         }
         self.steps += 1;

