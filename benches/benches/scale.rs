@@ -96,6 +96,22 @@ fn emit_common(
     );
     emit(out, "clustered", a.n_in_conv());
     emit(out, "pca_iterations", a.pca_iterations.0);
+    emit(out, "base_signature", format!("{:016x}", base_signature(a)));
+}
+
+/// A hash of the base clusters (ids, centre bits, members), to check that
+/// a change to k-means leaves its result bit for bit as it was: compare the
+/// line between two builds of the same toolchain.
+fn base_signature(a: &polder_core::Analysis) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for c in &a.base_clusters {
+        c.id.hash(&mut h);
+        c.center[0].to_bits().hash(&mut h);
+        c.center[1].to_bits().hash(&mut h);
+        c.members.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// A full recompute: generate, build the matrix, update from an empty state.

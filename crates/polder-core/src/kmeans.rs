@@ -18,11 +18,13 @@
 //! use it as an oracle where the two agree (unweighted, no empty clusters).
 
 mod grid;
+mod tiles;
 
 use crate::parallel;
 use grid::{CentreGrid, GridBox};
 use rayon::prelude::*;
 use std::collections::HashSet;
+use tiles::Tiles;
 
 /// A cluster of points; `members` index the point slice it was built on.
 #[derive(Debug, Clone, PartialEq)]
@@ -659,6 +661,36 @@ pub fn kmeans(
     start: Vec<Cluster>,
     max_iters: usize,
 ) -> Vec<Cluster> {
+    let path = if weights.is_none() && points.len() >= TILED_POINTS {
+        Path::Tiled
+    } else {
+        Path::Bounded
+    };
+    kmeans_by(points, weights, start, max_iters, path)
+}
+
+/// Unweighted runs on at least this many points assign by tiles. Below,
+/// Hamerly's bounds are as fast and a grid of tiles is mostly edges.
+const TILED_POINTS: usize = 4096;
+
+/// How a step assigns points; both give Lloyd's assignment exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// Hamerly's bounds per point ([`assign`]).
+    Bounded,
+    /// Tiles of points ([`tiles`]), unweighted only; falls back to
+    /// `Bounded` where the points span no area.
+    Tiled,
+}
+
+/// [`kmeans`] along the given path.
+fn kmeans_by(
+    points: &[[f64; 2]],
+    weights: Option<&[f64]>,
+    start: Vec<Cluster>,
+    max_iters: usize,
+    path: Path,
+) -> Vec<Cluster> {
     if points.is_empty() || start.is_empty() {
         return Vec::new();
     }
@@ -676,20 +708,31 @@ pub fn kmeans(
         upper: f32::INFINITY,
         lower: 0.0,
     };
-    let mut bounds = vec![unset; points.len()];
+    let mut tiles = match (path, unweighted) {
+        (Path::Tiled, Some(fixed)) => Tiles::new(points, fixed).map(|t| (t, fixed)),
+        _ => None,
+    };
+    let mut bounds = if tiles.is_some() {
+        Vec::new()
+    } else {
+        vec![unset; points.len()]
+    };
     let mut sums = vec![[0i128; 3]; k];
     let mut drift = Drift::new(k);
     let mut remaining = max_iters;
     loop {
-        let delta = assign(
-            points,
-            &centers,
-            &live,
-            &mut bounds,
-            &drift,
-            area,
-            unweighted,
-        );
+        let delta = match &mut tiles {
+            Some((tiles, fixed)) => tiles.assign(&centers, &live, *fixed),
+            None => assign(
+                points,
+                &centers,
+                &live,
+                &mut bounds,
+                &drift,
+                area,
+                unweighted,
+            ),
+        };
         let next: Vec<Option<[f64; 2]>> = match weights {
             Some(w) => weighted_centres(points, w, &bounds, k),
             None => sums
@@ -711,9 +754,13 @@ pub fn kmeans(
             for (r, &c) in survivors.iter().enumerate() {
                 rank[c] = r;
             }
+            let slot_of: Vec<u32> = match &tiles {
+                Some((tiles, _)) => tiles.slots(points.len()),
+                None => bounds.iter().map(|b| b.center).collect(),
+            };
             let mut members = vec![Vec::new(); survivors.len()];
-            for (i, b) in bounds.iter().enumerate() {
-                members[rank[b.center as usize]].push(i as u32);
+            for (i, &slot) in slot_of.iter().enumerate() {
+                members[rank[slot as usize]].push(i as u32);
             }
             return survivors
                 .iter()
@@ -938,15 +985,75 @@ mod tests {
             let weights: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
             for w in [None, Some(&weights[..])] {
                 let start = first_distinct(&points, k);
-                let fast = kmeans(&points, w, start.clone(), 100);
-                let plain = reference_kmeans(&points, w, start, 100);
-                let fast: Vec<_> = fast
+                let plain = reference_kmeans(&points, w, start.clone(), 100);
+                for path in [Path::Bounded, Path::Tiled] {
+                    let fast: Vec<_> = kmeans_by(&points, w, start.clone(), 100, path)
+                        .into_iter()
+                        .map(|c| (c.id, c.center, c.members))
+                        .collect();
+                    assert_eq!(fast, plain, "n {n}, k {k}, coarse {coarse}, {path:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tiled_kmeans_equals_plain_lloyd_on_many_points_and_odd_ones() {
+        use rand::Rng;
+        let mut rng = Xoshiro256Plus::seed_from_u64(21);
+        // Dense blobs with a heavy tail, as projections of sparse voters
+        // are; coarse coordinates put many points on tile edges and make
+        // ties common; a point is NaN, one far out.
+        for coarse in [false, true] {
+            let mut points: Vec<[f64; 2]> = (0..30_000)
+                .map(|i| {
+                    let blob = (i % 3) as f64;
+                    let (x, y): (f64, f64) = (rng.r#gen(), rng.r#gen());
+                    let r = 0.2 / (1.0 - 0.98 * x);
+                    let t = y * std::f64::consts::TAU;
+                    let p = [blob * 2.0 + r * t.cos(), blob.sin() + r * t.sin()];
+                    if coarse {
+                        [(p[0] * 8.0).round() / 8.0, (p[1] * 8.0).round() / 8.0]
+                    } else {
+                        p
+                    }
+                })
+                .collect();
+            points[17] = [f64::NAN, 0.0];
+            points[18] = [1e6, -1e6];
+            let start = first_distinct(&points, 100);
+            let plain = reference_kmeans(&points, None, start.clone(), 100);
+            for path in [Path::Bounded, Path::Tiled] {
+                let fast: Vec<_> = kmeans_by(&points, None, start.clone(), 100, path)
                     .into_iter()
                     .map(|c| (c.id, c.center, c.members))
                     .collect();
-                assert_eq!(fast, plain, "n {n}, k {k}, coarse {coarse}");
+                assert_eq!(fast.len(), plain.len(), "coarse {coarse}, {path:?}");
+                for (f, p) in fast.iter().zip(&plain) {
+                    assert_eq!(f.0, p.0, "coarse {coarse}, {path:?}");
+                    assert_eq!(
+                        f.1[0].to_bits(),
+                        p.1[0].to_bits(),
+                        "coarse {coarse}, {path:?}"
+                    );
+                    assert_eq!(
+                        f.1[1].to_bits(),
+                        p.1[1].to_bits(),
+                        "coarse {coarse}, {path:?}"
+                    );
+                    assert_eq!(f.2, p.2, "coarse {coarse}, {path:?}");
+                }
             }
         }
+        // Points on one line span no area: the tiled path falls back.
+        let line: Vec<[f64; 2]> = (0..5000).map(|i| [f64::from(i % 97), 1.0]).collect();
+        let start = first_distinct(&line, 10);
+        let plain = reference_kmeans(&line, None, start.clone(), 100);
+        let tiled: Vec<_> = kmeans_by(&line, None, start, 100, Path::Tiled)
+            .into_iter()
+            .map(|c| (c.id, c.center, c.members))
+            .collect();
+        assert_eq!(tiled, plain);
     }
 
     #[test]
