@@ -23,7 +23,7 @@
 //! dropped centre then exceeds its computed distance to that other centre,
 //! and the dropped one can be neither nearest nor tied.
 
-use super::{FixedPoint, FixedSums, distance2};
+use super::{FixedPoint, FixedSums, add_sums, distance2};
 use rayon::prelude::*;
 
 /// Tiles along one side of a block; a block narrows the centres once for
@@ -68,14 +68,15 @@ pub(super) struct Tiles {
     block_box: Vec<Bounds>,
     /// Fixed-point sums of each tile's points.
     tile_sums: Vec<FixedSums>,
-    /// Slot of each tile's points at the last step, or `MIXED`.
+    /// Slot of each tile's points at the last step, `MIXED`, or `UNSET`
+    /// before the first.
     tile_slot: Vec<u32>,
     /// Slot of each point at the last step where its tile was `MIXED`.
     point_slot: Vec<u32>,
-    /// Points with a coordinate that is not finite, their index in the
-    /// caller's slice and their slot: they are in no box and are searched
-    /// every step.
+    /// Points with a coordinate that is not finite, with their slot (or
+    /// `UNSET`): they are in no box and are searched every step.
     loose: Vec<([f64; 2], u32)>,
+    /// Index of each loose point in the caller's slice.
     loose_index: Vec<u32>,
 }
 
@@ -138,15 +139,6 @@ fn transfer(delta: &mut [FixedSums], from: u32, to: u32, q: FixedSums) {
     }
 }
 
-fn add_sums(mut a: Vec<FixedSums>, b: Vec<FixedSums>) -> Vec<FixedSums> {
-    for (x, y) in a.iter_mut().zip(&b) {
-        for j in 0..3 {
-            x[j] += y[j];
-        }
-    }
-    a
-}
-
 /// The value below which `share` of `values` lie, and the one above which
 /// `share` lie.
 fn trimmed_range(mut values: Vec<f64>, share: f64) -> (f64, f64) {
@@ -158,8 +150,9 @@ fn trimmed_range(mut values: Vec<f64>, share: f64) -> (f64, f64) {
 }
 
 impl Tiles {
-    /// Buckets the points; `None` when they span no area (all on one line),
-    /// where a grid does not pay.
+    /// Buckets the points; `None` with fewer than two finite points or when
+    /// the central 99.8 % of them share one x or one y, where a grid spans
+    /// no area.
     pub(super) fn new(points: &[[f64; 2]], fixed: FixedPoint) -> Option<Tiles> {
         let finite: Vec<u32> = (0..points.len() as u32)
             .filter(|&i| points[i as usize].iter().all(|x| x.is_finite()))
@@ -301,7 +294,7 @@ impl Tiles {
         // A centre with a coordinate that is not finite (a NaN point can be
         // one on a fresh start) is at no finite distance and is never
         // nearest; unless every centre is so, where the first one takes all,
-        // as in `nearest`.
+        // as the bounded path's search (`Best`) gives it.
         let mut everyone: Vec<u32> = (0..live.len() as u32)
             .filter(|&i| live[i as usize].iter().all(|x| x.is_finite()))
             .collect();
