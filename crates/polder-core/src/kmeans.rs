@@ -711,7 +711,7 @@ fn kmeans_by(
         lower: 0.0,
     };
     let mut tiles = match (path, unweighted) {
-        (Path::Tiled, Some(fixed)) => Tiles::new(points, fixed).map(|t| (t, fixed)),
+        (Path::Tiled, Some(fixed)) => Tiles::new(points, fixed),
         _ => None,
     };
     // The bounded path's grid box and bounds; the tiled path needs neither.
@@ -725,7 +725,7 @@ fn kmeans_by(
     let mut remaining = max_iters;
     loop {
         let delta = match &mut tiles {
-            Some((tiles, fixed)) => tiles.assign(&centers, &live, *fixed),
+            Some(tiles) => tiles.assign(&centers, &live, fixed),
             None => assign(
                 points,
                 &centers,
@@ -758,7 +758,7 @@ fn kmeans_by(
                 rank[c] = r;
             }
             let slot_of: Vec<u32> = match &tiles {
-                Some((tiles, _)) => tiles.slots(points.len()),
+                Some(tiles) => tiles.slots(points.len()),
                 None => bounds.iter().map(|b| b.center).collect(),
             };
             let mut members = vec![Vec::new(); survivors.len()];

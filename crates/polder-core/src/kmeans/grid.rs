@@ -21,8 +21,18 @@ use rayon::prelude::*;
 /// under a millisecond to fill.
 const MAX_SIDE: usize = 40;
 /// Share of the points left outside the box on each side, so that a few
-/// extreme points do not stretch every cell.
-const TAIL: f64 = 0.001;
+/// extreme points do not stretch every cell (the tiles use it too).
+pub(super) const TAIL: f64 = 0.001;
+
+/// The value below which `share` of `values` lie, and the one above which
+/// `share` lie (`values` must not be empty).
+pub(super) fn trimmed_range(mut values: Vec<f64>, share: f64) -> (f64, f64) {
+    let cut = ((values.len() as f64) * share) as usize;
+    let last = values.len() - 1 - cut;
+    let low = *values.select_nth_unstable_by(cut, f64::total_cmp).1;
+    let high = *values.select_nth_unstable_by(last, f64::total_cmp).1;
+    (low, high)
+}
 
 /// The box the grid covers, chosen once per k-means run from the points.
 #[derive(Debug, Clone, Copy)]
@@ -48,14 +58,8 @@ impl GridBox {
         }
         let mut lo = [0.0; 2];
         let mut hi = [0.0; 2];
-        let cut = ((points.len() as f64) * TAIL) as usize;
         for axis in 0..2 {
-            let mut values: Vec<f64> = points.iter().map(|p| p[axis]).collect();
-            let last = values.len() - 1 - cut;
-            let (_, low, _) = values.select_nth_unstable_by(cut, f64::total_cmp);
-            lo[axis] = *low;
-            let (_, high, _) = values.select_nth_unstable_by(last, f64::total_cmp);
-            hi[axis] = *high;
+            (lo[axis], hi[axis]) = trimmed_range(points.iter().map(|p| p[axis]).collect(), TAIL);
             if !(lo[axis].is_finite() && hi[axis].is_finite() && hi[axis] > lo[axis]) {
                 return None;
             }

@@ -23,6 +23,7 @@
 //! dropped centre then exceeds its computed distance to that other centre,
 //! and the dropped one can be neither nearest nor tied.
 
+use super::grid::{TAIL, trimmed_range};
 use super::{FixedPoint, FixedSums, add_sums, distance2};
 use rayon::prelude::*;
 
@@ -35,9 +36,6 @@ const BLOCK: usize = 8;
 const POINTS_PER_TILE: usize = 8;
 /// Most tiles along one side.
 const MAX_SIDE: usize = 4096;
-/// Share of the points left outside the grid on each side of each axis (they
-/// join the edge tiles), so that a few extreme points do not stretch it.
-const TAIL: f64 = 0.001;
 /// Slack on the narrowing test, far above the rounding of two squared
 /// distances; with monotonic rounding none is needed, this is insurance.
 const MARGIN: f64 = 1e-9;
@@ -139,14 +137,11 @@ fn transfer(delta: &mut [FixedSums], from: u32, to: u32, q: FixedSums) {
     }
 }
 
-/// The value below which `share` of `values` lie, and the one above which
-/// `share` lie.
-fn trimmed_range(mut values: Vec<f64>, share: f64) -> (f64, f64) {
-    let cut = ((values.len() as f64) * share) as usize;
-    let last = values.len() - 1 - cut;
-    let low = *values.select_nth_unstable_by(cut, f64::total_cmp).1;
-    let high = *values.select_nth_unstable_by(last, f64::total_cmp).1;
-    (low, high)
+/// One point's contribution to the fixed-point sums.
+#[inline]
+fn point_sums(fixed: FixedPoint, p: [f64; 2]) -> FixedSums {
+    let q = fixed.quantise(p);
+    [q[0], q[1], 1]
 }
 
 impl Tiles {
@@ -154,9 +149,8 @@ impl Tiles {
     /// the central 99.8 % of them share one x or one y, where a grid spans
     /// no area.
     pub(super) fn new(points: &[[f64; 2]], fixed: FixedPoint) -> Option<Tiles> {
-        let finite: Vec<u32> = (0..points.len() as u32)
-            .filter(|&i| points[i as usize].iter().all(|x| x.is_finite()))
-            .collect();
+        let is_finite = |i: &u32| points[*i as usize].iter().all(|x| x.is_finite());
+        let finite: Vec<u32> = (0..points.len() as u32).filter(is_finite).collect();
         if finite.len() < 2 {
             return None;
         }
@@ -233,10 +227,10 @@ impl Tiles {
                 let mut sums = [0i128; 3];
                 for &p in &sorted[range.clone()] {
                     grow(&mut tb, p);
-                    let q = fixed.quantise(p);
-                    sums[0] += q[0];
-                    sums[1] += q[1];
-                    sums[2] += 1;
+                    let q = point_sums(fixed, p);
+                    for j in 0..3 {
+                        sums[j] += q[j];
+                    }
                 }
                 grow(&mut bb, [tb[0], tb[2]]);
                 grow(&mut bb, [tb[1], tb[3]]);
@@ -251,16 +245,7 @@ impl Tiles {
         }
         starts.push(sorted.len());
         let n_tiles = tile_box.len();
-        let finite_set: Vec<bool> = {
-            let mut f = vec![false; points.len()];
-            for &i in &finite {
-                f[i as usize] = true;
-            }
-            f
-        };
-        let loose_index: Vec<u32> = (0..points.len() as u32)
-            .filter(|&i| !finite_set[i as usize])
-            .collect();
+        let loose_index: Vec<u32> = (0..points.len() as u32).filter(|i| !is_finite(i)).collect();
         let loose = loose_index
             .iter()
             .map(|&i| (points[i as usize], UNSET))
@@ -337,8 +322,7 @@ impl Tiles {
                                 MIXED => {
                                     for (&p, &from) in coords.iter().zip(mine.iter()) {
                                         if from != slot {
-                                            let q = fixed.quantise(p);
-                                            transfer(&mut delta, from, slot, [q[0], q[1], 1]);
+                                            transfer(&mut delta, from, slot, point_sums(fixed, p));
                                         }
                                     }
                                 }
@@ -354,8 +338,7 @@ impl Tiles {
                                 let from = if before == MIXED { *own } else { before };
                                 let slot = slots[nearest_among(p, &live, &in_tile) as usize] as u32;
                                 if from != slot {
-                                    let q = fixed.quantise(p);
-                                    transfer(&mut delta, from, slot, [q[0], q[1], 1]);
+                                    transfer(&mut delta, from, slot, point_sums(fixed, p));
                                 }
                                 *own = slot;
                             }
@@ -372,8 +355,7 @@ impl Tiles {
             // grid (a NaN point goes to the first live centre).
             let slot = slots[super::nearest_two(*p, &live).0] as u32;
             if *own != slot {
-                let q = fixed.quantise(*p);
-                transfer(&mut delta, *own, slot, [q[0], q[1], 1]);
+                transfer(&mut delta, *own, slot, point_sums(fixed, *p));
                 *own = slot;
             }
         }
