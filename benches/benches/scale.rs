@@ -13,8 +13,10 @@
 //! with `--child`), so that the peak resident memory (`VmHWM`) of one
 //! measurement is not inflated by the one before.
 
-use polder_benches::{Machine, ari_against, peak_rss_bytes, timed_update, write_section};
-use polder_core::{MathConfig, MathState, Stage, StatementCatalog, VoteMatrixBuilder};
+use polder_benches::{
+    Machine, ari_against, incremental_input, peak_rss_bytes, timed_update, write_section,
+};
+use polder_core::{MathConfig, MathState, Stage, StatementCatalog};
 use polder_synth::{Preset, Synth, SynthConfig};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -150,44 +152,7 @@ fn child_full(synth: &Synth) -> String {
 /// time), then the latest 1 % merged into the matrix and one warm update.
 fn child_incremental(synth: &Synth) -> String {
     let mut out = String::new();
-    // Minute buckets over the conversation locate the 99 % time cut
-    // without holding the timestamps.
-    let config = synth.config();
-    let first = config.start_ms - 3_600_000;
-    let mut minutes = vec![0u64; ((config.duration_ms * 2 + 7_200_000) / 60_000) as usize + 1];
-    synth.for_each_vote(|v| {
-        let m = (((v.timestamp - first) / 60_000).max(0) as usize).min(minutes.len() - 1);
-        minutes[m] += 1;
-    });
-    let total: u64 = minutes.iter().sum();
-    let keep = (total as f64 * 0.99) as u64;
-    let mut acc = 0;
-    let mut cut_minute = minutes.len();
-    for (m, &n) in minutes.iter().enumerate() {
-        if acc + n > keep {
-            cut_minute = m;
-            break;
-        }
-        acc += n;
-    }
-    let cut = first + cut_minute as i64 * 60_000;
-
-    let mut builder = VoteMatrixBuilder::with_capacity(acc as usize);
-    let mut latest = Vec::with_capacity((total - acc) as usize);
-    let mut failed = None;
-    synth.for_each_vote(|v| {
-        if v.timestamp < cut {
-            if let Err(e) = builder.push(v.participant, v.statement, v.vote) {
-                failed = Some(e);
-            }
-        } else {
-            latest.push(*v);
-        }
-    });
-    if let Some(e) = failed {
-        panic!("the generator produced an invalid vote: {e}");
-    }
-    let earlier = builder.finish();
+    let (earlier, latest) = incremental_input(synth);
     let catalog = StatementCatalog::new();
     let config_math = MathConfig::default();
     let started = Instant::now();

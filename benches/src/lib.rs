@@ -37,6 +37,51 @@ pub fn timed_update(
     }
 }
 
+/// The input of an incremental update: the matrix of the votes cast before
+/// the time that leaves the latest 1 % out, and those latest votes as
+/// events, oldest first.
+pub fn incremental_input(synth: &polder_synth::Synth) -> (VoteMatrix, Vec<VoteEvent>) {
+    // Minute buckets over the conversation locate the 99 % time cut
+    // without holding the timestamps.
+    let config = synth.config();
+    let first = config.start_ms - 3_600_000;
+    let mut minutes = vec![0u64; ((config.duration_ms * 2 + 7_200_000) / 60_000) as usize + 1];
+    synth.for_each_vote(|v| {
+        let m = (((v.timestamp - first) / 60_000).max(0) as usize).min(minutes.len() - 1);
+        minutes[m] += 1;
+    });
+    let total: u64 = minutes.iter().sum();
+    let keep = (total as f64 * 0.99) as u64;
+    let mut acc = 0;
+    let mut cut_minute = minutes.len();
+    for (m, &n) in minutes.iter().enumerate() {
+        if acc + n > keep {
+            cut_minute = m;
+            break;
+        }
+        acc += n;
+    }
+    let cut = first + cut_minute as i64 * 60_000;
+
+    let mut builder = polder_core::VoteMatrixBuilder::with_capacity(acc as usize);
+    let mut latest = Vec::with_capacity((total - acc) as usize);
+    let mut failed = None;
+    synth.for_each_vote(|v| {
+        if v.timestamp < cut {
+            if let Err(e) = builder.push(v.participant, v.statement, v.vote) {
+                failed = Some(e);
+            }
+        } else {
+            latest.push(*v);
+        }
+    });
+    if let Some(e) = failed {
+        // Benchmarks run on generated, known-good input.
+        panic!("the generator produced an invalid vote: {e}");
+    }
+    (builder.finish(), latest)
+}
+
 /// Splits events (sorted by time) into the first `1 - fraction` and the rest.
 pub fn split_latest(events: &[VoteEvent], fraction: f64) -> (Vec<VoteEvent>, Vec<VoteEvent>) {
     let mut sorted = events.to_vec();

@@ -725,7 +725,7 @@ fn kmeans_by(
     let mut remaining = max_iters;
     loop {
         let delta = match &mut tiles {
-            Some(tiles) => tiles.assign(&centers, &live, fixed),
+            Some(tiles) => tiles.assign(&centers, &live, fixed, &drift),
             None => assign(
                 points,
                 &centers,
@@ -753,6 +753,10 @@ fn kmeans_by(
         let survivors: Vec<usize> = (0..k).filter(|&c| next[c].is_some()).collect();
         let after: Vec<[f64; 2]> = survivors.iter().filter_map(|&c| next[c]).collect();
         if remaining == 0 || same_clustering(&before, &after) {
+            #[cfg(test)]
+            if let Some(t) = &tiles {
+                tests::LAST_TILES.with(|c| c.set(Some(t.counts)));
+            }
             let mut rank = vec![usize::MAX; k];
             for (r, &c) in survivors.iter().enumerate() {
                 rank[c] = r;
@@ -963,6 +967,12 @@ mod tests {
         }
     }
 
+    thread_local! {
+        /// Step counts of this thread's last tiled run.
+        pub(super) static LAST_TILES: std::cell::Cell<Option<tiles::StepCounts>> =
+            const { std::cell::Cell::new(None) };
+    }
+
     /// `kmeans_by` over 100 steps, in `reference_kmeans`'s form.
     fn clusters_by(
         points: &[[f64; 2]],
@@ -1040,8 +1050,16 @@ mod tests {
             for path in [Path::Bounded, Path::Tiled] {
                 // Centres are compared by value: all are finite (the NaN
                 // point's first centre loses it at the first step).
+                LAST_TILES.with(|c| c.set(None));
                 let fast = clusters_by(&points, None, &start, path);
                 assert_eq!(fast, plain, "coarse {coarse}, {path:?}");
+                if path == Path::Tiled {
+                    // Both ways were taken: tiles skipped on their carried
+                    // bounds, and points on boundaries searched.
+                    let counts = LAST_TILES.with(|c| c.get()).expect("a tiled run");
+                    assert!(counts.skipped_tiles > 0, "{counts:?}");
+                    assert!(counts.searched_points > 0, "{counts:?}");
+                }
             }
         }
         // Points on one line span no area: the tiled path falls back.

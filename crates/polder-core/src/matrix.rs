@@ -505,10 +505,32 @@ impl VoteMatrix {
             val_rest = vr;
             jobs.push((block, c, v));
         }
+        // When the new statements all come after the old ones (ids grow
+        // with time), old column indices stay as they are, and a run of
+        // rows without new votes is one block copy: most of a live update,
+        // where a small share of the participants voted since the last one.
+        let same_columns = old_cols.iter().enumerate().all(|(i, &c)| c as usize == i);
         jobs.into_par_iter().for_each(|(block, cols, vals)| {
             let mut at = 0;
-            for row in block {
+            let mut row = block.start;
+            while row < block.end {
                 let (old, new) = source[row];
+                if let (true, Some(first), None) = (same_columns, old, new) {
+                    // Rows `row..end` come from consecutive old rows.
+                    let mut end = row + 1;
+                    while end < block.end && source[end] == (Some(first + (end - row) as u32), None)
+                    {
+                        end += 1;
+                    }
+                    let from = self.row_offsets[first as usize]
+                        ..self.row_offsets[first as usize + end - row];
+                    let len = from.len();
+                    cols[at..at + len].copy_from_slice(&self.columns[from.clone()]);
+                    vals[at..at + len].copy_from_slice(&self.values[from]);
+                    at += len;
+                    row = end;
+                    continue;
+                }
                 let old = old.map(|r| self.row(r as usize)).unwrap_or((&[], &[]));
                 let new = new.map(|r| newer.row(r as usize)).unwrap_or((&[], &[]));
                 at += merge_row(
@@ -519,6 +541,7 @@ impl VoteMatrix {
                     &mut cols[at..],
                     &mut vals[at..],
                 );
+                row += 1;
             }
         });
 
@@ -827,6 +850,43 @@ mod tests {
         let mut all = first.clone();
         all.extend(second);
         assert_eq!(merged, VoteMatrix::from_events(&all).unwrap());
+    }
+
+    #[test]
+    fn merge_of_many_rows_equals_building_from_all_events() {
+        // Enough rows for several parallel blocks; runs of untouched rows,
+        // new participants between old ones, re-votes, and new statements
+        // after the old ones (block copies) or before them (row merges).
+        use rand::Rng;
+        use rand_xoshiro::Xoshiro256PlusPlus;
+        use rand_xoshiro::rand_core::SeedableRng;
+        for new_statements_first in [false, true] {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+            let vote = |x: u32| [Vote::Disagree, Vote::Pass, Vote::Agree][x as usize % 3];
+            let mut first = Vec::new();
+            for t in 0..60_000i64 {
+                let p = rng.gen_range(0..20_000u32) * 2;
+                first.push(ev(p, rng.gen_range(10..60), vote(rng.r#gen()), t));
+            }
+            let mut second = Vec::new();
+            for t in 60_000..61_000i64 {
+                // Odd ids are new participants; new statements are 60.. or 0..10.
+                let p = rng.gen_range(0..40_000u32);
+                let s = match rng.gen_range(0..4) {
+                    0 if new_statements_first => rng.gen_range(0..10),
+                    0 => rng.gen_range(60..70),
+                    _ => rng.gen_range(10..60),
+                };
+                second.push(ev(p, s, vote(rng.r#gen()), t));
+            }
+            let merged = VoteMatrix::from_events(&first)
+                .unwrap()
+                .with_events(&second)
+                .unwrap();
+            let mut all = first.clone();
+            all.extend(second);
+            assert_eq!(merged, VoteMatrix::from_events(&all).unwrap());
+        }
     }
 
     #[test]

@@ -26,9 +26,25 @@ pub fn in_conversation(
     let n = matrix.n_participants();
     let threshold = min_votes.min(matrix.n_statements());
     let mut included: Vec<bool> = (0..n).map(|r| matrix.row_len(r) >= threshold).collect();
-    for pid in previous {
-        if let Some(row) = matrix.row_of(*pid) {
-            included[row] = true;
+    if previous.is_sorted() {
+        // Both lists sorted: one merge walk instead of a binary search per
+        // clustered participant (≈ 40 ms at a million of them).
+        let rows = matrix.participants();
+        let mut row = 0;
+        for pid in previous {
+            while row < rows.len() && rows[row] < *pid {
+                row += 1;
+            }
+            if row < rows.len() && rows[row] == *pid {
+                included[row] = true;
+            }
+        }
+    } else {
+        // A state written by hand or by another tool may not be sorted.
+        for pid in previous {
+            if let Some(row) = matrix.row_of(*pid) {
+                included[row] = true;
+            }
         }
     }
     let mut count = included.iter().filter(|&&x| x).count();
@@ -87,5 +103,16 @@ mod tests {
         let m = votes(&[10, 1, 9, 9, 9]);
         let inc = in_conversation(&m, &[ParticipantId(1)], 7, 0);
         assert!(inc[1]);
+    }
+
+    #[test]
+    fn previous_set_is_found_sorted_or_not_and_gone_ids_are_skipped() {
+        // Rows are participants 0..=5; 9 and 12 are not in the matrix.
+        let m = votes(&[10, 1, 2, 1, 3, 1]);
+        let expected = vec![true, true, false, true, false, true];
+        let sorted = [1, 3, 5, 9, 12].map(ParticipantId);
+        assert_eq!(in_conversation(&m, &sorted, 7, 0), expected);
+        let unsorted = [12, 5, 1, 9, 3].map(ParticipantId);
+        assert_eq!(in_conversation(&m, &unsorted, 7, 0), expected);
     }
 }
