@@ -70,13 +70,43 @@ pub(crate) fn to_point_clusters<M: Ord + Copy + Send + Sync>(
         .map(|s| Cluster {
             id: s.id,
             center: s.center,
-            members: s
-                .members
-                .iter()
-                .filter_map(|m| ids.binary_search(m).ok().map(|i| i as u32))
-                .collect(),
+            members: positions_of(&s.members, ids),
         })
         .collect()
+}
+
+/// Positions in `ids` (sorted ascending) of those `members` it holds.
+///
+/// Members are stored ascending, so each search gallops forward from the
+/// last one found: a cluster's members are spread over all the ids, about
+/// a hundred apart with a hundred base clusters, and a forward search reads
+/// a few neighbouring entries where a binary search over a million ids
+/// misses the cache at every step. Unsorted members (a state written by
+/// hand) are searched one by one.
+fn positions_of<M: Ord>(members: &[M], ids: &[M]) -> Vec<u32> {
+    if !members.is_sorted() {
+        return members
+            .iter()
+            .filter_map(|m| ids.binary_search(m).ok().map(|i| i as u32))
+            .collect();
+    }
+    let mut out = Vec::with_capacity(members.len());
+    let mut from = 0;
+    for m in members {
+        let rest = &ids[from..];
+        let mut reach = 1;
+        while reach < rest.len() && rest[reach - 1] < *m {
+            reach *= 2;
+        }
+        let at = from + rest[..reach.min(rest.len())].partition_point(|x| x < m);
+        if ids.get(at) == Some(m) {
+            out.push(at as u32);
+            from = at + 1;
+        } else {
+            from = at;
+        }
+    }
+    out
 }
 
 /// Turns clusters over points back into storable clusters over `ids`.
@@ -105,6 +135,51 @@ pub(crate) fn warm_kmeans(
         kmeans::clean_start(points, weights, previous, k)
     };
     kmeans::kmeans(points, weights, start, max_iters)
+}
+
+/// A fresh weighted clustering of the base-cluster centres into `k`
+/// groups: k-means from Polis's start and from `group_starts` seeded
+/// k-means++ starts, keeping the smallest within-group sum of squares
+/// (the earliest start on a tie, so Polis's when it does as well).
+///
+/// Polis's start, the first `k` distinct base clusters, is a matter of
+/// who voted first: on `canadian-electoral-reform` it splits the large
+/// opinion group in two (within-group sum 1,608) where the best two-group
+/// clustering separates the small one (1,148), and the silhouette then
+/// prefers three groups. Ids of a k-means++ winner follow its members'
+/// first base cluster, as Polis's fresh ids follow its start.
+fn best_of_starts(
+    centers: &[[f64; 2]],
+    weights: &[f64],
+    k: usize,
+    config: &crate::config::MathConfig,
+) -> Vec<Cluster> {
+    let polis = kmeans::first_distinct(centers, k);
+    let ending = |start: &[Cluster]| {
+        kmeans::sum_of_squares_after(centers, Some(weights), start, config.group_iters)
+    };
+    let mut best: Option<(f64, Vec<Cluster>)> = None;
+    for start in 0..config.group_starts {
+        // A seed per (config seed, k, start): reproducible, independent.
+        let seed = config.seed ^ ((k as u64) << 32) ^ start as u64;
+        let candidate = kmeans::plus_plus_start(centers, Some(weights), k, seed);
+        let sum = ending(&candidate);
+        if best.as_ref().is_none_or(|(b, _)| sum < *b) {
+            best = Some((sum, candidate));
+        }
+    }
+    let run = |start| kmeans::kmeans(centers, Some(weights), start, config.group_iters);
+    match best {
+        Some((sum, start)) if sum < ending(&polis) => {
+            let mut clusters = run(start);
+            clusters.sort_by_key(|c| c.members.first().copied());
+            for (id, c) in clusters.iter_mut().enumerate() {
+                c.id = id as u32;
+            }
+            clusters
+        }
+        _ => run(polis),
+    }
 }
 
 /// Largest k tried for the groups: `min(max_k, 2 + ⌊base clusters / 12⌋)`.
@@ -191,7 +266,11 @@ pub(crate) fn select_groups(
             .get(&(k as u32))
             .map(|s| to_point_clusters(s, base_ids))
             .unwrap_or_default();
-        let clusters = warm_kmeans(centers, Some(weights), prev, k, config.group_iters);
+        let clusters = if prev.is_empty() && config.group_starts > 0 {
+            best_of_starts(centers, weights, k, config)
+        } else {
+            warm_kmeans(centers, Some(weights), prev, k, config.group_iters)
+        };
         silhouettes.insert(k as u32, silhouette(centers, &clusters));
         clusterings.insert(k as u32, clusters);
     }
@@ -268,6 +347,72 @@ mod tests {
             })
             .collect();
         assert_eq!(silhouette(&pts, &singletons), 0.0);
+    }
+
+    #[test]
+    fn members_are_found_sorted_or_not_and_gone_ones_dropped() {
+        let ids: Vec<u32> = (0..5000).map(|i| i * 10 + (i % 7)).collect();
+        let wanted: Vec<usize> = vec![0, 1, 2, 17, 18, 1000, 1001, 3999, 4999];
+        let mut members: Vec<u32> = wanted.iter().map(|&i| ids[i]).collect();
+        // Ids that are not among the points: before, between and after them.
+        members.extend([1, 50_000, ids[30] + 1]);
+        members.sort();
+        let expected: Vec<u32> = wanted.iter().map(|&i| i as u32).collect();
+        assert_eq!(positions_of(&members, &ids), expected);
+        members.reverse();
+        let mut found = positions_of(&members, &ids);
+        found.sort();
+        assert_eq!(found, expected);
+        assert!(positions_of(&members, &[]).is_empty());
+    }
+
+    #[test]
+    fn extra_starts_escape_a_poor_first_distinct_start() {
+        // Points at the four corners of a wide rectangle. The first two are
+        // the left corners, so Polis's start splits top from bottom, which
+        // Lloyd's steps keep (each point is nearer its own row's centre);
+        // the tight split is left from right.
+        let corners = [[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]];
+        let centers: Vec<[f64; 2]> = (0..20)
+            .map(|i| {
+                let c = corners[i % 4];
+                [c[0] + (i / 4) as f64 * 0.01, c[1]]
+            })
+            .collect();
+        let weights = vec![1.0; centers.len()];
+        let ids: Vec<u32> = (0..centers.len() as u32).collect();
+        let groups_of = |group_starts| {
+            let config = crate::config::MathConfig {
+                group_starts,
+                max_k: 2,
+                ..Default::default()
+            };
+            let none = BTreeMap::new();
+            select_groups(
+                &centers,
+                &weights,
+                &ids,
+                &none,
+                KSmoother::default(),
+                &config,
+            )
+            .clusterings[&2]
+                .clone()
+        };
+        let left = |c: &Cluster| c.members.iter().all(|&m| centers[m as usize][0] < 5.0);
+        let top = |c: &Cluster| c.members.iter().all(|&m| centers[m as usize][1] > 0.5);
+        let polis = groups_of(0);
+        assert!(
+            polis.iter().any(top),
+            "the fixture should trap Polis's start"
+        );
+        let best = groups_of(8);
+        assert!(best.iter().any(left) && !best.iter().any(top), "{best:?}");
+        let sum = |c: &[Cluster]| kmeans::within_sum_of_squares(&centers, Some(&weights), c);
+        assert!(sum(&best) < sum(&polis) / 10.0);
+        // Ids follow the first member, as a fresh Polis start's do.
+        assert_eq!(best[0].members[0], 0);
+        assert_eq!(best.iter().map(|c| c.id).collect::<Vec<_>>(), vec![0, 1]);
     }
 
     #[test]

@@ -29,6 +29,14 @@ pub struct MathConfig {
     /// Updates in a row a new group count must win before it is shown
     /// (Polis `group-k-buffer`, 4).
     pub group_k_buffer: u32,
+    /// Extra starts of a group clustering that has no previous clustering
+    /// to continue from: seeded k-means++ starts run beside Polis's start
+    /// (the first distinct base clusters), and the clustering with the
+    /// smallest weighted within-group sum of squares is kept, Polis's on a
+    /// tie. 0 (the default) is Polis: its one start only. A one-shot
+    /// analysis (`polder analyze --mode once`) uses several, because from
+    /// scratch Polis's start depends on who voted first.
+    pub group_starts: usize,
     /// Representative statements kept per group (5).
     pub rep_statements_per_group: usize,
     /// Consensus statements kept each way (5).
@@ -47,6 +55,7 @@ impl Default for MathConfig {
             max_k: 5,
             group_iters: 20,
             group_k_buffer: 4,
+            group_starts: 0,
             rep_statements_per_group: 5,
             consensus_per_side: 5,
         }

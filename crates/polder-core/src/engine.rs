@@ -107,7 +107,7 @@ pub fn update_observed(
     let moderated_out: Vec<bool> = live.iter().map(|l| !l).collect();
 
     // Counts over all participants: the centre of the geometry and the consensus.
-    let totals = Tally::count(matrix, 1, |_| Some(0)).bucket(0).to_vec();
+    let totals = matrix.column_counts().to_vec();
     let center: Vec<f64> = totals
         .iter()
         .zip(&live)

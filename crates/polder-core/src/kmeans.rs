@@ -82,6 +82,126 @@ pub fn first_distinct(points: &[[f64; 2]], k: usize) -> Vec<Cluster> {
     clusters
 }
 
+/// A seeded k-means++ start (Arthur and Vassilvitskii): the first centre
+/// drawn with probability proportional to the weight, each next one
+/// proportional to the weight times the squared distance to the nearest
+/// centre drawn so far; ids 0, 1, …. Fewer than `k` centres when fewer
+/// points are apart from the ones drawn.
+pub fn plus_plus_start(
+    points: &[[f64; 2]],
+    weights: Option<&[f64]>,
+    k: usize,
+    seed: u64,
+) -> Vec<Cluster> {
+    use rand::Rng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use rand_xoshiro::rand_core::SeedableRng;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut nearest = vec![f64::INFINITY; points.len()];
+    let mut clusters: Vec<Cluster> = Vec::new();
+    while clusters.len() < k {
+        let score = |i: usize| {
+            let w = weight(weights, i as u32);
+            if clusters.is_empty() {
+                w
+            } else {
+                w * nearest[i]
+            }
+        };
+        let total: f64 = (0..points.len()).map(score).sum();
+        if !(total > 0.0 && total.is_finite()) {
+            break;
+        }
+        let mut pick = rng.r#gen::<f64>() * total;
+        let mut chosen = None;
+        for i in 0..points.len() {
+            let s = score(i);
+            if s > 0.0 {
+                chosen = Some(i);
+                if pick < s {
+                    break;
+                }
+                pick -= s;
+            }
+        }
+        let Some(i) = chosen else { break };
+        let center = points[i];
+        for (d, &p) in nearest.iter_mut().zip(points) {
+            *d = d.min(distance2(p, center));
+        }
+        clusters.push(Cluster {
+            id: clusters.len() as u32,
+            center,
+            members: Vec::new(),
+        });
+    }
+    clusters
+}
+
+/// The weighted within-cluster sum of squares that [`kmeans`] from `start`
+/// ends with, by a plain sequential Lloyd's loop with the same steps and
+/// stopping rule: for ranking many starts on a few points (base-cluster
+/// centres), where the machinery that makes [`kmeans`] fast on a million
+/// points is only overhead.
+pub fn sum_of_squares_after(
+    points: &[[f64; 2]],
+    weights: Option<&[f64]>,
+    start: &[Cluster],
+    max_iters: usize,
+) -> f64 {
+    let mut centres: Vec<[f64; 2]> = start.iter().map(|c| c.center).collect();
+    let mut owner = vec![0usize; points.len()];
+    let mut remaining = max_iters;
+    loop {
+        for (o, &p) in owner.iter_mut().zip(points) {
+            *o = nearest(p, &centres);
+        }
+        let mut sums = vec![[0.0f64; 3]; centres.len()];
+        for (i, (&o, &p)) in owner.iter().zip(points).enumerate() {
+            let w = weight(weights, i as u32);
+            sums[o][0] += w * p[0];
+            sums[o][1] += w * p[1];
+            sums[o][2] += w;
+        }
+        let mut kept = vec![usize::MAX; centres.len()];
+        let mut after = Vec::with_capacity(centres.len());
+        for (c, s) in sums.iter().enumerate() {
+            if s[2] > 0.0 {
+                kept[c] = after.len();
+                after.push([s[0] / s[2], s[1] / s[2]]);
+            }
+        }
+        let settled = remaining == 0 || same_clustering(&centres, &after);
+        centres = after;
+        if settled {
+            return owner
+                .iter()
+                .zip(points)
+                .enumerate()
+                .map(|(i, (&o, &p))| weight(weights, i as u32) * distance2(p, centres[kept[o]]))
+                .sum();
+        }
+        remaining -= 1;
+    }
+}
+
+/// Weighted sum of squared distances from each member to its centre, the
+/// quantity Lloyd's steps lower.
+pub fn within_sum_of_squares(
+    points: &[[f64; 2]],
+    weights: Option<&[f64]>,
+    clusters: &[Cluster],
+) -> f64 {
+    clusters
+        .iter()
+        .flat_map(|c| {
+            c.members
+                .iter()
+                .map(move |&m| weight(weights, m) * distance2(points[m as usize], c.center))
+        })
+        .sum()
+}
+
 fn weight(weights: Option<&[f64]>, i: u32) -> f64 {
     weights.map_or(1.0, |w| w[i as usize])
 }
@@ -192,8 +312,8 @@ fn most_distal(points: &[[f64; 2]], clusters: &[Cluster]) -> (f64, u32) {
 }
 
 /// Index (into `clusters`) of the nearest centre; ties go to the last, as
-/// Clojure's `min-key` does. The reference the faster searches are tested against.
-#[cfg(test)]
+/// Clojure's `min-key` does. The reference the faster searches are tested
+/// against, and the search of [`sum_of_squares_after`].
 fn nearest(p: [f64; 2], clusters: &[[f64; 2]]) -> usize {
     let mut best = 0;
     let mut best_d = f64::INFINITY;
@@ -1125,6 +1245,50 @@ mod tests {
             let members: usize = out.iter().map(|c| c.members.len()).sum();
             assert_eq!(members, pts.len());
         }
+    }
+
+    #[test]
+    fn plain_sum_of_squares_is_the_one_kmeans_ends_with() {
+        use rand::Rng;
+        let mut rng = Xoshiro256Plus::seed_from_u64(5);
+        for (n, k) in [(100, 2), (100, 5), (60, 3), (12, 4)] {
+            let points: Vec<[f64; 2]> = (0..n)
+                .map(|i| {
+                    let (x, y): (f64, f64) = (rng.r#gen(), rng.r#gen());
+                    [x + (i % 3) as f64 * 2.0, y * 3.0]
+                })
+                .collect();
+            let weights: Vec<f64> = (0..n).map(|i| 1.0 + (i % 11) as f64).collect();
+            for seed in 0..6 {
+                let start = plus_plus_start(&points, Some(&weights), k, seed);
+                assert_eq!(start.len(), k);
+                let plain = sum_of_squares_after(&points, Some(&weights), &start, 20);
+                let run = kmeans(&points, Some(&weights), start, 20);
+                let full = within_sum_of_squares(&points, Some(&weights), &run);
+                assert!(
+                    (plain - full).abs() <= 1e-9 * full.max(1.0),
+                    "n {n}, k {k}, seed {seed}: {plain} vs {full}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn plus_plus_starts_are_distinct_points_and_reproducible() {
+        let pts = blobs();
+        let a = plus_plus_start(&pts, None, 3, 9);
+        assert_eq!(a, plus_plus_start(&pts, None, 3, 9));
+        assert_ne!(a, plus_plus_start(&pts, None, 3, 10));
+        for c in &a {
+            assert!(pts.contains(&c.center));
+        }
+        assert_eq!(
+            distinct_points(&a.iter().map(|c| c.center).collect::<Vec<_>>(), 9),
+            3
+        );
+        // Two distinct points cannot make three centres.
+        let two = [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]];
+        assert_eq!(plus_plus_start(&two, None, 3, 1).len(), 2);
     }
 
     #[test]

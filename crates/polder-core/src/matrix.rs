@@ -8,8 +8,10 @@
 //! statements is ever allocated.
 
 use crate::error::MathError;
+use crate::tally::{Counts, Tally};
 use crate::vote::{ParticipantId, StatementId, Vote, VoteEvent};
 use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// Votes packed into one word while the matrix is built:
 /// participant (32 bits) | statement (24 bits) | vote + 1 (8 bits).
@@ -32,14 +34,31 @@ fn unpack(packed: PackedVote) -> (u32, u32, i8) {
 }
 
 /// Sparse participant × statement matrix of the latest vote in every cell.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct VoteMatrix {
     participants: Vec<ParticipantId>,
     statements: Vec<StatementId>,
     row_offsets: Vec<usize>,
     columns: Vec<u32>,
     values: Vec<i8>,
+    /// Votes per column, counted on first use; a merge carries them over
+    /// by the rows that changed instead of counting every vote again.
+    counts: OnceLock<Vec<Counts>>,
 }
+
+/// Matrices are equal when their votes are; whether the column counts have
+/// been taken yet does not matter.
+impl PartialEq for VoteMatrix {
+    fn eq(&self, other: &Self) -> bool {
+        self.participants == other.participants
+            && self.statements == other.statements
+            && self.row_offsets == other.row_offsets
+            && self.columns == other.columns
+            && self.values == other.values
+    }
+}
+
+impl Eq for VoteMatrix {}
 
 /// Collects votes and builds a [`VoteMatrix`]; the last vote pushed for a cell wins.
 ///
@@ -311,6 +330,7 @@ impl VoteMatrix {
             row_offsets,
             columns,
             values,
+            counts: OnceLock::new(),
         };
         matrix.participants.shrink_to_fit();
         matrix.row_offsets.shrink_to_fit();
@@ -353,6 +373,7 @@ impl VoteMatrix {
             row_offsets,
             columns,
             values,
+            counts: OnceLock::new(),
         }
     }
 
@@ -545,13 +566,95 @@ impl VoteMatrix {
             }
         });
 
-        VoteMatrix {
+        let merged = VoteMatrix {
             participants,
             statements,
             row_offsets,
             columns,
             values,
+            counts: OnceLock::new(),
+        };
+        if let Some(before) = self.counts.get() {
+            let changed: Vec<usize> = (0..source.len())
+                .filter(|&r| source[r].1.is_some())
+                .collect();
+            let counts = merged.counts_after(before, &old_cols, self, &source, &changed);
+            // A fresh lock: setting it cannot fail.
+            let _ = merged.counts.set(counts);
         }
+        merged
+    }
+
+    /// Agree / disagree / seen votes of every column (Polis's per-statement
+    /// totals, the centre of the geometry), counted once per matrix.
+    pub fn column_counts(&self) -> &[Counts] {
+        self.counts
+            .get_or_init(|| Tally::count(self, 1, |_| Some(0)).bucket(0).to_vec())
+    }
+
+    /// This merged matrix's column counts from the counts `before` the
+    /// merge (of `old`, whose column `c` is column `old_cols[c]` here): the
+    /// rows that took new votes (`changed`, with their `source`) lose
+    /// their old votes and gain their merged ones.
+    fn counts_after(
+        &self,
+        before: &[Counts],
+        old_cols: &[u32],
+        old: &VoteMatrix,
+        source: &[(Option<u32>, Option<u32>)],
+        changed: &[usize],
+    ) -> Vec<Counts> {
+        let n = self.n_statements();
+        let delta = changed
+            .par_iter()
+            .with_min_len(crate::parallel::MIN_ITEMS_PER_TASK / 16)
+            .fold(
+                || vec![[0i64; 3]; n],
+                |mut d, &row| {
+                    if let Some(r) = source[row].0 {
+                        let (cols, vals) = old.row(r as usize);
+                        for (&c, &v) in cols.iter().zip(vals) {
+                            d[old_cols[c as usize] as usize][(v + 1) as usize] -= 1;
+                        }
+                    }
+                    let (cols, vals) = self.row(row);
+                    for (&c, &v) in cols.iter().zip(vals) {
+                        d[c as usize][(v + 1) as usize] += 1;
+                    }
+                    d
+                },
+            )
+            .reduce(
+                || vec![[0i64; 3]; n],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(&b) {
+                        for j in 0..3 {
+                            x[j] += y[j];
+                        }
+                    }
+                    a
+                },
+            );
+        let mut raw: Vec<[i64; 3]> = delta;
+        for (c, b) in before.iter().enumerate() {
+            let r = &mut raw[old_cols[c] as usize];
+            let pass = i64::from(b.seen) - i64::from(b.agree) - i64::from(b.disagree);
+            r[0] += i64::from(b.disagree);
+            r[1] += pass;
+            r[2] += i64::from(b.agree);
+        }
+        raw.iter()
+            .map(|r| {
+                // Counts of votes that exist: never negative, and a column
+                // holds at most one vote per participant (u32 rows).
+                let at = |j: usize| u32::try_from(r[j]).unwrap_or(0);
+                Counts {
+                    agree: at(2),
+                    disagree: at(0),
+                    seen: at(0) + at(1) + at(2),
+                }
+            })
+            .collect()
     }
 }
 
@@ -843,13 +946,15 @@ mod tests {
             ev(3, 10, Vote::Agree, 5),
             ev(1, 5, Vote::Disagree, 6),
         ];
-        let merged = VoteMatrix::from_events(&first)
-            .unwrap()
-            .with_events(&second)
-            .unwrap();
+        let before = VoteMatrix::from_events(&first).unwrap();
+        // Counted before the merge, so that the merge carries them over.
+        before.column_counts();
+        let merged = before.with_events(&second).unwrap();
         let mut all = first.clone();
         all.extend(second);
-        assert_eq!(merged, VoteMatrix::from_events(&all).unwrap());
+        let fresh = VoteMatrix::from_events(&all).unwrap();
+        assert_eq!(merged, fresh);
+        assert_eq!(merged.column_counts(), fresh.column_counts());
     }
 
     #[test]
@@ -879,13 +984,15 @@ mod tests {
                 };
                 second.push(ev(p, s, vote(rng.r#gen()), t));
             }
-            let merged = VoteMatrix::from_events(&first)
-                .unwrap()
-                .with_events(&second)
-                .unwrap();
+            let before = VoteMatrix::from_events(&first).unwrap();
+            before.column_counts();
+            let merged = before.with_events(&second).unwrap();
             let mut all = first.clone();
             all.extend(second);
-            assert_eq!(merged, VoteMatrix::from_events(&all).unwrap());
+            let fresh = VoteMatrix::from_events(&all).unwrap();
+            assert_eq!(merged, fresh);
+            // Carried over by the changed rows, equal to a fresh count.
+            assert_eq!(merged.column_counts(), fresh.column_counts());
         }
     }
 

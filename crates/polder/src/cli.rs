@@ -132,6 +132,14 @@ pub struct AnalyzeArgs {
     /// conversation (`never` to keep every update's state).
     #[arg(long, default_value = "1d", value_parser = parse_gap)]
     pub restart_after: Gap,
+    /// k-means++ starts tried beside Polis's own when a grouping is made
+    /// from scratch, keeping the tightest (smallest within-group sum of
+    /// squares). Polis starts from the first base clusters in row order,
+    /// so from scratch its groups depend on who voted first; `0` is Polis.
+    /// Default: 32 in `once` mode, 0 in `history` mode (whose fresh
+    /// groupings are Polis's first ones, with few voters).
+    #[arg(long)]
+    pub group_starts: Option<usize>,
     /// Print to standard error how long the math took in this process
     /// (vote matrix and updates, not reading files or writing the report),
     /// for comparisons with other implementations.
@@ -197,6 +205,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analyze(args) => {
             let config = MathConfig {
                 seed: args.seed,
+                group_starts: args.group_starts.unwrap_or(match args.mode {
+                    ModeArg::Once => crate::analyze::ONCE_GROUP_STARTS,
+                    ModeArg::History => 0,
+                }),
                 ..MathConfig::default()
             };
             let mode = match args.mode {

@@ -327,8 +327,12 @@ pub fn compare(fixture: &str, mode: &str, a: &Analysis, truth: &PolisTruth, upda
 /// The ways of running polder that the fidelity table compares.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Setup {
-    /// One update over the final votes.
+    /// One update over the final votes, as `polder analyze --mode once`
+    /// makes it: fresh groupings also tried from k-means++ starts.
     Once,
+    /// One update over the final votes with Polis's start of the groupings
+    /// only (the first distinct base clusters), as Polis would from scratch.
+    OncePolisStart,
     /// The replay that models current Polis (the `analyze` default).
     Current,
     /// The replay that models Polis before 2018 (no restarts).
@@ -340,8 +344,9 @@ pub enum Setup {
 
 impl Setup {
     /// Every setup, in table order.
-    pub const ALL: [Setup; 4] = [
+    pub const ALL: [Setup; 5] = [
         Setup::Once,
+        Setup::OncePolisStart,
         Setup::Current,
         Setup::Legacy,
         Setup::OnceGivenClustered,
@@ -351,6 +356,7 @@ impl Setup {
     pub fn name(self) -> &'static str {
         match self {
             Setup::Once => "once",
+            Setup::OncePolisStart => "once, Polis's start only",
             Setup::Current => "history (current Polis)",
             Setup::Legacy => "history (Polis before 2018)",
             Setup::OnceGivenClustered => "once, Polis's clustered set given",
@@ -366,6 +372,10 @@ impl Setup {
                 greedy_n: 0,
                 ..MathConfig::default()
             },
+            Setup::Once => MathConfig {
+                group_starts: crate::analyze::ONCE_GROUP_STARTS,
+                ..MathConfig::default()
+            },
             _ => MathConfig::default(),
         }
     }
@@ -376,7 +386,7 @@ impl Setup {
             millis: crate::analyze::DEFAULT_WINDOW_MS,
         };
         match self {
-            Setup::Once | Setup::OnceGivenClustered => Mode::Once,
+            Setup::Once | Setup::OncePolisStart | Setup::OnceGivenClustered => Mode::Once,
             Setup::Current => Mode::History(batching, crate::analyze::CURRENT_POLIS_RESTARTS),
             Setup::Legacy => Mode::History(batching, Restarts::default()),
         }
