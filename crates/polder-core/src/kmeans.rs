@@ -241,9 +241,14 @@ pub fn clean_start(
             members,
         }];
     }
-    for c in &mut clusters {
-        c.center = weighted_center(points, weights, &c.members);
-    }
+    // In parallel over the clusters: with a million points the members'
+    // scattered positions take a while to read.
+    let recentre = |clusters: &mut [Cluster]| {
+        clusters
+            .par_iter_mut()
+            .for_each(|c| c.center = weighted_center(points, weights, &c.members));
+    };
+    recentre(&mut clusters);
 
     // Merge clusters whose centres coincide; the bigger one lends its id
     // (on a tie, the later one, as Polis's `max-key` does).
@@ -255,6 +260,7 @@ pub fn clean_start(
             }
             same.members.extend(c.members);
             same.members.sort_unstable();
+            same.center = weighted_center(points, weights, &same.members);
         } else {
             unique.push(c);
         }
@@ -262,10 +268,11 @@ pub fn clean_start(
     let mut clusters = unique;
 
     let possible = k.min(distinct_points(points, k));
+    let mut split = false;
     loop {
-        clusters.retain(|c| !c.members.is_empty());
-        for c in &mut clusters {
-            c.center = weighted_center(points, weights, &c.members);
+        if split {
+            clusters.retain(|c| !c.members.is_empty());
+            recentre(&mut clusters);
         }
         if clusters.len() >= possible {
             return clusters;
@@ -283,6 +290,7 @@ pub fn clean_start(
             center: points[outlier as usize],
             members: vec![outlier],
         });
+        split = true;
     }
 }
 
