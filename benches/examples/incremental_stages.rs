@@ -50,11 +50,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut best: BTreeMap<&'static str, Duration> = BTreeMap::new();
     for round in 0..rounds {
         let started = Instant::now();
-        let newer = polder_core::VoteMatrix::from_events(&latest)?;
-        let build_new = started.elapsed();
-        let merged = earlier.merge(&newer);
+        let merged = earlier.with_events(&latest)?;
         let merge = started.elapsed();
-        eprintln!("from_events {:.3} s", build_new.as_secs_f64());
         let (_, times) = timed_update(&warm.state, &merged, &catalog, &config);
         let math: Duration = times.values().sum();
         let mut line = format!(

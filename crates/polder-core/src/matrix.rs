@@ -11,7 +11,7 @@ use crate::error::MathError;
 use crate::tally::{Counts, Tally};
 use crate::vote::{ParticipantId, StatementId, Vote, VoteEvent};
 use rayon::prelude::*;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Votes packed into one word while the matrix is built:
 /// participant (32 bits) | statement (24 bits) | vote + 1 (8 bits).
@@ -34,27 +34,85 @@ fn unpack(packed: PackedVote) -> (u32, u32, i8) {
 }
 
 /// Sparse participant × statement matrix of the latest vote in every cell.
+///
+/// The rows live in a shared `base` (compressed rows, built once) and, after
+/// a [`merge`](Self::merge), in a small `top` of the rows that took new
+/// votes: a live update adds a small share of the votes, and copying every
+/// vote into a new matrix (a quarter of a gigabyte of fresh memory at 50 M
+/// votes) cost more than the rest of the merge. Once the rows in `top` hold
+/// an eighth as many votes as `base`, a merge builds a new `base`.
 #[derive(Debug, Clone, Default)]
 pub struct VoteMatrix {
     participants: Vec<ParticipantId>,
     statements: Vec<StatementId>,
-    row_offsets: Vec<usize>,
-    columns: Vec<u32>,
-    values: Vec<i8>,
+    /// Rows shared with the matrices this one was merged from or into.
+    base: Arc<Rows>,
+    /// Rows that differ from `base`'s, for a merged matrix.
+    top: Rows,
+    /// Where each row is, for a merged matrix: `TOP | i` for row `i` of
+    /// `top`, else a row of `base`. Empty when the rows are `base`'s, in
+    /// order.
+    layout: Vec<u32>,
+    n_votes: usize,
     /// Votes per column, counted on first use; a merge carries them over
     /// by the rows that changed instead of counting every vote again.
     counts: OnceLock<Vec<Counts>>,
 }
 
-/// Matrices are equal when their votes are; whether the column counts have
-/// been taken yet does not matter.
+/// Marks a `layout` entry that points into `top`.
+const TOP: u32 = 1 << 31;
+
+/// Compressed sparse rows: row `r` is `columns[row_offsets[r]..row_offsets[r + 1]]`
+/// with the matching `values`.
+#[derive(Debug, Clone)]
+struct Rows {
+    row_offsets: Vec<usize>,
+    columns: Vec<u32>,
+    values: Vec<i8>,
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows {
+            row_offsets: vec![0],
+            columns: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        self.row_offsets.len() - 1
+    }
+
+    fn row(&self, row: usize) -> (&[u32], &[i8]) {
+        let range = self.row_offsets[row]..self.row_offsets[row + 1];
+        (&self.columns[range.clone()], &self.values[range])
+    }
+
+    /// Appends a row.
+    fn push(&mut self, columns: &[u32], values: &[i8]) {
+        self.columns.extend_from_slice(columns);
+        self.values.extend_from_slice(values);
+        self.row_offsets.push(self.values.len());
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.row_offsets.capacity() * std::mem::size_of::<usize>()
+            + self.columns.capacity() * 4
+            + self.values.capacity()
+    }
+}
+
+/// Matrices are equal when their votes are, however the rows are stored
+/// and whether the column counts have been taken yet.
 impl PartialEq for VoteMatrix {
     fn eq(&self, other: &Self) -> bool {
         self.participants == other.participants
             && self.statements == other.statements
-            && self.row_offsets == other.row_offsets
-            && self.columns == other.columns
-            && self.values == other.values
+            && self.n_votes == other.n_votes
+            && (0..self.n_participants()).all(|r| self.row(r) == other.row(r))
     }
 }
 
@@ -286,9 +344,19 @@ fn cell_order(events: &[VoteEvent]) -> Vec<usize> {
 impl VoteMatrix {
     /// A matrix without votes.
     pub fn empty() -> Self {
+        VoteMatrix::default()
+    }
+
+    /// A matrix whose rows are `rows`, in order.
+    fn plain(participants: Vec<ParticipantId>, statements: Vec<StatementId>, rows: Rows) -> Self {
         VoteMatrix {
-            row_offsets: vec![0],
-            ..Default::default()
+            participants,
+            statements,
+            n_votes: rows.values.len(),
+            base: Arc::new(rows),
+            top: Rows::default(),
+            layout: Vec::new(),
+            counts: OnceLock::new(),
         }
     }
 
@@ -324,19 +392,18 @@ impl VoteMatrix {
             .for_each(|c| *c = column_of.get(*c));
         drop(column_of);
         row_offsets.push(values.len());
-        let mut matrix = VoteMatrix {
-            participants,
-            statements: statement_ids.into_iter().map(StatementId).collect(),
+        let mut participants = participants;
+        participants.shrink_to_fit();
+        let mut rows = Rows {
             row_offsets,
             columns,
             values,
-            counts: OnceLock::new(),
         };
-        matrix.participants.shrink_to_fit();
-        matrix.row_offsets.shrink_to_fit();
-        matrix.columns.shrink_to_fit();
-        matrix.values.shrink_to_fit();
-        matrix
+        rows.row_offsets.shrink_to_fit();
+        rows.columns.shrink_to_fit();
+        rows.values.shrink_to_fit();
+        let statements = statement_ids.into_iter().map(StatementId).collect();
+        VoteMatrix::plain(participants, statements, rows)
     }
 
     fn from_sorted_unique(packed: &[PackedVote]) -> Self {
@@ -367,14 +434,16 @@ impl VoteMatrix {
             .with_min_len(crate::parallel::MIN_ITEMS_PER_TASK)
             .map(|&p| unpack(p).2)
             .collect();
-        VoteMatrix {
+        let statements = statement_ids.into_iter().map(StatementId).collect();
+        VoteMatrix::plain(
             participants,
-            statements: statement_ids.into_iter().map(StatementId).collect(),
-            row_offsets,
-            columns,
-            values,
-            counts: OnceLock::new(),
-        }
+            statements,
+            Rows {
+                row_offsets,
+                columns,
+                values,
+            },
+        )
     }
 
     /// Number of participant rows (Polis `n`).
@@ -389,7 +458,7 @@ impl VoteMatrix {
 
     /// Number of non-missing cells.
     pub fn n_votes(&self) -> usize {
-        self.values.len()
+        self.n_votes
     }
 
     /// Participant ids in row order (ascending).
@@ -413,14 +482,18 @@ impl VoteMatrix {
     }
 
     /// Columns and export-sign values (-1, 0, 1) of one row, columns ascending.
+    #[inline]
     pub fn row(&self, row: usize) -> (&[u32], &[i8]) {
-        let range = self.row_offsets[row]..self.row_offsets[row + 1];
-        (&self.columns[range.clone()], &self.values[range])
+        match self.layout.get(row) {
+            None => self.base.row(row),
+            Some(&at) if at & TOP != 0 => self.top.row((at & !TOP) as usize),
+            Some(&at) => self.base.row(at as usize),
+        }
     }
 
     /// Number of votes in one row.
     pub fn row_len(&self, row: usize) -> usize {
-        self.row_offsets[row + 1] - self.row_offsets[row]
+        self.row(row).0.len()
     }
 
     /// The vote in one cell.
@@ -458,20 +531,22 @@ impl VoteMatrix {
         })
     }
 
-    /// Heap bytes held by the matrix.
+    /// Heap bytes held by the matrix, its share of the rows shared with
+    /// other matrices included.
     pub fn heap_bytes(&self) -> usize {
         self.participants.capacity() * 4
             + self.statements.capacity() * 4
-            + self.row_offsets.capacity() * std::mem::size_of::<usize>()
-            + self.columns.capacity() * 4
-            + self.values.capacity()
+            + self.base.heap_bytes()
+            + self.top.heap_bytes()
+            + self.layout.capacity() * 4
     }
 
     /// A new matrix with `events` applied on top of this one.
     ///
     /// The events are taken to be newer than every vote already in the
     /// matrix; among themselves the latest wins as in [`Self::from_events`].
-    /// The cost is one linear merge over the existing votes.
+    /// The cost is one pass over the participants and the rows that take
+    /// new votes (see [`Self::merge`]).
     pub fn with_events(&self, events: &[VoteEvent]) -> Result<Self, MathError> {
         Ok(self.merge(&VoteMatrix::from_events(events)?))
     }
@@ -488,7 +563,114 @@ impl VoteMatrix {
         let (participants, old_rows, new_rows) =
             union_with_maps(&self.participants, &newer.participants);
         let source = row_sources(participants.len(), &old_rows, &new_rows);
+        let changed: Vec<usize> = (0..source.len())
+            .filter(|&r| source[r].1.is_some())
+            .collect();
+        // When the new statements all come after the old ones (ids grow
+        // with time), old column indices stay as they are: unchanged rows
+        // can stay where they are, or be copied in blocks.
+        let same_columns = old_cols.iter().enumerate().all(|(i, &c)| c as usize == i);
+        // The votes the layered result's `top` would hold, at most.
+        let top_votes = self.top.values.len()
+            + newer.n_votes()
+            + changed
+                .iter()
+                .filter_map(|&r| source[r].0)
+                .map(|o| self.row_len(o as usize))
+                .sum::<usize>();
+        let merged = if same_columns && top_votes * LAYER_SHARE <= self.base.values.len() {
+            self.layered(
+                newer,
+                participants,
+                statements,
+                &source,
+                &old_cols,
+                &new_cols,
+            )
+        } else {
+            self.flat(
+                newer,
+                participants,
+                statements,
+                &source,
+                &old_cols,
+                &new_cols,
+            )
+        };
+        if let Some(before) = self.counts.get() {
+            let counts = merged.counts_after(before, &old_cols, self, &source, &changed);
+            // A fresh lock: setting it cannot fail.
+            let _ = merged.counts.set(counts);
+        }
+        merged
+    }
 
+    /// The merge as `base` shared with this matrix and a `top` of the rows
+    /// that took new votes (and of this matrix's own `top` rows): columns
+    /// keep their indices (`same_columns` in [`Self::merge`]).
+    fn layered(
+        &self,
+        newer: &VoteMatrix,
+        participants: Vec<ParticipantId>,
+        statements: Vec<StatementId>,
+        source: &[(Option<u32>, Option<u32>)],
+        old_cols: &[u32],
+        new_cols: &[u32],
+    ) -> VoteMatrix {
+        let mut top = Rows::default();
+        let mut layout = Vec::with_capacity(source.len());
+        let (mut cols, mut vals) = (Vec::new(), Vec::new());
+        let mut n_votes = 0;
+        for &(old, new) in source {
+            let at = match (old, new) {
+                (Some(o), None) => match self.layout.get(o as usize) {
+                    Some(&at) if at & TOP == 0 => at,
+                    None => o,
+                    Some(_) => {
+                        let (c, v) = self.row(o as usize);
+                        top.push(c, v);
+                        TOP | (top.len() - 1) as u32
+                    }
+                },
+                _ => {
+                    let old = old.map(|r| self.row(r as usize)).unwrap_or((&[], &[]));
+                    let new = new.map(|r| newer.row(r as usize)).unwrap_or((&[], &[]));
+                    let len = old.0.len() + new.0.len();
+                    cols.resize(len, 0);
+                    vals.resize(len, 0);
+                    let n = merge_row(old, old_cols, new, new_cols, &mut cols, &mut vals);
+                    top.push(&cols[..n], &vals[..n]);
+                    TOP | (top.len() - 1) as u32
+                }
+            };
+            n_votes += if at & TOP != 0 {
+                top.row((at & !TOP) as usize).0.len()
+            } else {
+                self.base.row(at as usize).0.len()
+            };
+            layout.push(at);
+        }
+        VoteMatrix {
+            participants,
+            statements,
+            base: Arc::clone(&self.base),
+            top,
+            layout,
+            n_votes,
+            counts: OnceLock::new(),
+        }
+    }
+
+    /// The merge as a new plain matrix: every vote copied once.
+    fn flat(
+        &self,
+        newer: &VoteMatrix,
+        participants: Vec<ParticipantId>,
+        statements: Vec<StatementId>,
+        source: &[(Option<u32>, Option<u32>)],
+        old_cols: &[u32],
+        new_cols: &[u32],
+    ) -> VoteMatrix {
         // Row lengths of the merged matrix.
         let lengths: Vec<usize> = source
             .par_iter()
@@ -497,7 +679,7 @@ impl VoteMatrix {
                 let a = old.map(|r| self.row(r as usize).0);
                 let b = new.map(|r| newer.row(r as usize).0);
                 match (a, b) {
-                    (Some(a), Some(b)) => merged_len(a, &old_cols, b, &new_cols),
+                    (Some(a), Some(b)) => merged_len(a, old_cols, b, new_cols),
                     (Some(a), None) => a.len(),
                     (None, Some(b)) => b.len(),
                     (None, None) => 0,
@@ -526,28 +708,28 @@ impl VoteMatrix {
             val_rest = vr;
             jobs.push((block, c, v));
         }
-        // When the new statements all come after the old ones (ids grow
-        // with time), old column indices stay as they are, and a run of
-        // rows without new votes is one block copy: most of a live update,
-        // where a small share of the participants voted since the last one.
+        // With old column indices unchanged, a run of rows without new
+        // votes from consecutive rows of a plain matrix is one block copy.
         let same_columns = old_cols.iter().enumerate().all(|(i, &c)| c as usize == i);
+        let plain = self.layout.is_empty();
+        let base = &self.base;
         jobs.into_par_iter().for_each(|(block, cols, vals)| {
             let mut at = 0;
             let mut row = block.start;
             while row < block.end {
                 let (old, new) = source[row];
-                if let (true, Some(first), None) = (same_columns, old, new) {
+                if let (true, true, Some(first), None) = (same_columns, plain, old, new) {
                     // Rows `row..end` come from consecutive old rows.
                     let mut end = row + 1;
                     while end < block.end && source[end] == (Some(first + (end - row) as u32), None)
                     {
                         end += 1;
                     }
-                    let from = self.row_offsets[first as usize]
-                        ..self.row_offsets[first as usize + end - row];
+                    let from = base.row_offsets[first as usize]
+                        ..base.row_offsets[first as usize + end - row];
                     let len = from.len();
-                    cols[at..at + len].copy_from_slice(&self.columns[from.clone()]);
-                    vals[at..at + len].copy_from_slice(&self.values[from]);
+                    cols[at..at + len].copy_from_slice(&base.columns[from.clone()]);
+                    vals[at..at + len].copy_from_slice(&base.values[from]);
                     at += len;
                     row = end;
                     continue;
@@ -556,33 +738,24 @@ impl VoteMatrix {
                 let new = new.map(|r| newer.row(r as usize)).unwrap_or((&[], &[]));
                 at += merge_row(
                     old,
-                    &old_cols,
+                    old_cols,
                     new,
-                    &new_cols,
+                    new_cols,
                     &mut cols[at..],
                     &mut vals[at..],
                 );
                 row += 1;
             }
         });
-
-        let merged = VoteMatrix {
+        VoteMatrix::plain(
             participants,
             statements,
-            row_offsets,
-            columns,
-            values,
-            counts: OnceLock::new(),
-        };
-        if let Some(before) = self.counts.get() {
-            let changed: Vec<usize> = (0..source.len())
-                .filter(|&r| source[r].1.is_some())
-                .collect();
-            let counts = merged.counts_after(before, &old_cols, self, &source, &changed);
-            // A fresh lock: setting it cannot fail.
-            let _ = merged.counts.set(counts);
-        }
-        merged
+            Rows {
+                row_offsets,
+                columns,
+                values,
+            },
+        )
     }
 
     /// Agree / disagree / seen votes of every column (Polis's per-statement
@@ -657,6 +830,13 @@ impl VoteMatrix {
             .collect()
     }
 }
+
+/// A merge keeps the old rows shared and layers the changed ones over them
+/// while the layer holds at most `1 / LAYER_SHARE` as many votes as the
+/// shared rows; beyond, it copies every vote into a new matrix. Rows read
+/// through the layer cost one lookup more, and the layer is rebuilt at
+/// every merge, so it is kept small.
+const LAYER_SHARE: usize = 8;
 
 /// Maps statement ids to columns: a direct table for the common case of
 /// small ids, a binary search otherwise.
@@ -919,9 +1099,9 @@ mod tests {
             VoteMatrix::from_events(&spread).unwrap(),
         );
         assert_eq!(a.n_votes(), b.n_votes());
-        assert_eq!(a.row_offsets, b.row_offsets);
-        assert_eq!(a.columns, b.columns);
-        assert_eq!(a.values, b.values);
+        assert_eq!(a.base.row_offsets, b.base.row_offsets);
+        assert_eq!(a.base.columns, b.base.columns);
+        assert_eq!(a.base.values, b.base.values);
         assert!(cell_order(&[]).is_empty());
     }
 
@@ -994,6 +1174,50 @@ mod tests {
             // Carried over by the changed rows, equal to a fresh count.
             assert_eq!(merged.column_counts(), fresh.column_counts());
         }
+    }
+
+    #[test]
+    fn chains_of_merges_layer_rows_and_then_copy_them() {
+        // Small batches layer the changed rows over the first matrix's;
+        // layers build on layers; a large batch, or statements before the
+        // old ones, copies every vote into a plain matrix again.
+        use rand::Rng;
+        use rand_xoshiro::Xoshiro256PlusPlus;
+        use rand_xoshiro::rand_core::SeedableRng;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let vote = |x: u32| [Vote::Disagree, Vote::Pass, Vote::Agree][x as usize % 3];
+        let event = |t: i64, rng: &mut Xoshiro256PlusPlus, statements: std::ops::Range<u32>| {
+            let p = rng.gen_range(0..3_200u32);
+            ev(p, rng.gen_range(statements), vote(rng.r#gen()), t)
+        };
+        let mut all: Vec<VoteEvent> = (0..60_000).map(|t| event(t, &mut rng, 10..50)).collect();
+        let mut matrix = VoteMatrix::from_events(&all).unwrap();
+        matrix.column_counts();
+        let mut t = all.len() as i64;
+        let mut kinds = Vec::new();
+        for (size, statements) in [
+            (50, 10..50),
+            (60, 10..55),
+            (40, 10..50),
+            (9_000, 10..60),
+            (50, 10..60),
+            (50, 0..60),
+        ] {
+            let batch: Vec<VoteEvent> = (0..size)
+                .map(|_| {
+                    t += 1;
+                    event(t, &mut rng, statements.clone())
+                })
+                .collect();
+            matrix = matrix.with_events(&batch).unwrap();
+            all.extend(batch);
+            let fresh = VoteMatrix::from_events(&all).unwrap();
+            assert_eq!(matrix, fresh, "after {} events", all.len());
+            assert_eq!(matrix.n_votes(), fresh.n_votes());
+            assert_eq!(matrix.column_counts(), fresh.column_counts());
+            kinds.push(!matrix.layout.is_empty());
+        }
+        assert_eq!(kinds, [true, true, true, false, true, false]);
     }
 
     #[test]
