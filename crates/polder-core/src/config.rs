@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MathConfig {
-    /// Seed of the only random choice the engine makes: the start vector of
-    /// a PCA without warm start.
+    /// Seed of the random choices the engine makes: the start vector of a
+    /// PCA without warm start, and the k-means++ starts of `group_starts`.
     pub seed: u64,
     /// Power-iteration budget and tolerance.
     pub pca: PcaConfig,
