@@ -39,7 +39,8 @@ pub fn timed_update(
 
 /// The input of an incremental update: the matrix of the votes cast before
 /// the time that leaves the latest 1 % out, and those latest votes as
-/// events, oldest first.
+/// events (in the generator's participant order; a merge orders them by
+/// time).
 pub fn incremental_input(synth: &polder_synth::Synth) -> (VoteMatrix, Vec<VoteEvent>) {
     // Minute buckets over the conversation locate the 99 % time cut
     // without holding the timestamps.

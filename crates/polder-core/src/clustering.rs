@@ -164,7 +164,8 @@ fn best_of_starts(
         let seed = config.seed ^ ((k as u64) << 32) ^ start as u64;
         let candidate = kmeans::plus_plus_start(centers, Some(weights), k, seed);
         let sum = ending(&candidate);
-        if best.as_ref().is_none_or(|(b, _)| sum < *b) {
+        // A NaN sum never wins.
+        if best.as_ref().is_none_or(|(b, _)| sum < *b || b.is_nan()) && !sum.is_nan() {
             best = Some((sum, candidate));
         }
     }

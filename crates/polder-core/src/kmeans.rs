@@ -149,6 +149,9 @@ pub fn sum_of_squares_after(
     start: &[Cluster],
     max_iters: usize,
 ) -> f64 {
+    if start.is_empty() {
+        return f64::INFINITY;
+    }
     let mut centres: Vec<[f64; 2]> = start.iter().map(|c| c.center).collect();
     let mut owner = vec![0usize; points.len()];
     let mut remaining = max_iters;
@@ -251,21 +254,29 @@ pub fn clean_start(
     recentre(&mut clusters);
 
     // Merge clusters whose centres coincide; the bigger one lends its id
-    // (on a tie, the later one, as Polis's `max-key` does).
+    // (on a tie, the later one, as Polis's `max-key` does). Centres are
+    // compared as they were before any merge, and the merged ones are
+    // recentred after.
     let mut unique: Vec<Cluster> = Vec::with_capacity(clusters.len());
+    let mut merged = Vec::new();
     for c in clusters {
-        if let Some(same) = unique.iter_mut().find(|u| u.center == c.center) {
+        if let Some(at) = unique.iter().position(|u| u.center == c.center) {
+            let same = &mut unique[at];
             if c.members.len() >= same.members.len() {
                 same.id = c.id;
             }
             same.members.extend(c.members);
             same.members.sort_unstable();
-            same.center = weighted_center(points, weights, &same.members);
+            merged.push(at);
         } else {
             unique.push(c);
         }
     }
     let mut clusters = unique;
+    merged.dedup();
+    for at in merged {
+        clusters[at].center = weighted_center(points, weights, &clusters[at].members);
+    }
 
     let possible = k.min(distinct_points(points, k));
     let mut split = false;
@@ -521,8 +532,14 @@ impl Drift {
     }
 
     /// Records one step's moves (0 for slots that did not move or died).
+    /// A move that is not finite — a centre that was NaN — counts as
+    /// infinite, so that no bound survives it.
     fn push(&mut self, moves: &[f64]) {
         let (mut first, mut first_at, mut second) = (0.0f64, usize::MAX, 0.0f64);
+        let moves: Vec<f64> = moves
+            .iter()
+            .map(|&m| if m.is_finite() { m } else { f64::INFINITY })
+            .collect();
         for (c, &m) in moves.iter().enumerate() {
             if m > first {
                 second = first;
@@ -533,7 +550,7 @@ impl Drift {
             }
         }
         let totals = self.own.iter_mut().zip(&mut self.others);
-        for (c, ((own, others), &m)) in totals.zip(moves).enumerate() {
+        for (c, ((own, others), &m)) in totals.zip(&moves).enumerate() {
             *own += m;
             *others += if c == first_at { second } else { first };
         }

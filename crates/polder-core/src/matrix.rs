@@ -531,8 +531,8 @@ impl VoteMatrix {
         })
     }
 
-    /// Heap bytes held by the matrix, its share of the rows shared with
-    /// other matrices included.
+    /// Heap bytes held by the matrix, counting in full the rows it shares
+    /// with other matrices.
     pub fn heap_bytes(&self) -> usize {
         self.participants.capacity() * 4
             + self.statements.capacity() * 4
@@ -578,25 +578,28 @@ impl VoteMatrix {
                 .filter_map(|&r| source[r].0)
                 .map(|o| self.row_len(o as usize))
                 .sum::<usize>();
-        let merged = if same_columns && top_votes * LAYER_SHARE <= self.base.values.len() {
-            self.layered(
-                newer,
-                participants,
-                statements,
-                &source,
-                &old_cols,
-                &new_cols,
-            )
-        } else {
-            self.flat(
-                newer,
-                participants,
-                statements,
-                &source,
-                &old_cols,
-                &new_cols,
-            )
-        };
+        // Layout entries keep one bit for `TOP`.
+        let addressable = participants.len() < TOP as usize;
+        let merged =
+            if same_columns && addressable && top_votes * LAYER_SHARE <= self.base.values.len() {
+                self.layered(
+                    newer,
+                    participants,
+                    statements,
+                    &source,
+                    &old_cols,
+                    &new_cols,
+                )
+            } else {
+                self.flat(
+                    newer,
+                    participants,
+                    statements,
+                    &source,
+                    &old_cols,
+                    &new_cols,
+                )
+            };
         if let Some(before) = self.counts.get() {
             let counts = merged.counts_after(before, &old_cols, self, &source, &changed);
             // A fresh lock: setting it cannot fail.
@@ -820,6 +823,7 @@ impl VoteMatrix {
             .map(|r| {
                 // Counts of votes that exist: never negative, and a column
                 // holds at most one vote per participant (u32 rows).
+                debug_assert!(r.iter().all(|&x| x >= 0), "negative column count");
                 let at = |j: usize| u32::try_from(r[j]).unwrap_or(0);
                 Counts {
                     agree: at(2),
@@ -1126,26 +1130,38 @@ mod tests {
             ev(3, 10, Vote::Agree, 5),
             ev(1, 5, Vote::Disagree, 6),
         ];
-        let before = VoteMatrix::from_events(&first).unwrap();
-        // Counted before the merge, so that the merge carries them over.
+        assert_merge_is_fresh(&first, &second);
+    }
+
+    /// Merges `second` into the matrix of `first`, whose column counts are
+    /// taken first so that the merge carries them over, and checks the
+    /// votes and the counts against a matrix built from all the events.
+    fn assert_merge_is_fresh(first: &[VoteEvent], second: &[VoteEvent]) -> VoteMatrix {
+        let before = VoteMatrix::from_events(first).unwrap();
         before.column_counts();
-        let merged = before.with_events(&second).unwrap();
-        let mut all = first.clone();
-        all.extend(second);
+        let merged = before.with_events(second).unwrap();
+        let all: Vec<VoteEvent> = first.iter().chain(second).copied().collect();
         let fresh = VoteMatrix::from_events(&all).unwrap();
         assert_eq!(merged, fresh);
         assert_eq!(merged.column_counts(), fresh.column_counts());
+        merged
     }
 
     #[test]
     fn merge_of_many_rows_equals_building_from_all_events() {
         // Enough rows for several parallel blocks; runs of untouched rows,
         // new participants between old ones, re-votes, and new statements
-        // after the old ones (block copies) or before them (row merges).
+        // after the old ones or before them. A small batch after the old
+        // statements is layered; statements before them force a copy row
+        // by row; a large batch after them, a copy in blocks.
         use rand::Rng;
         use rand_xoshiro::Xoshiro256PlusPlus;
         use rand_xoshiro::rand_core::SeedableRng;
-        for new_statements_first in [false, true] {
+        for (new_statements_first, size, layered) in [
+            (false, 1_000, true),
+            (true, 1_000, false),
+            (false, 20_000, false),
+        ] {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
             let vote = |x: u32| [Vote::Disagree, Vote::Pass, Vote::Agree][x as usize % 3];
             let mut first = Vec::new();
@@ -1154,7 +1170,7 @@ mod tests {
                 first.push(ev(p, rng.gen_range(10..60), vote(rng.r#gen()), t));
             }
             let mut second = Vec::new();
-            for t in 60_000..61_000i64 {
+            for t in 60_000..60_000 + size {
                 // Odd ids are new participants; new statements are 60.. or 0..10.
                 let p = rng.gen_range(0..40_000u32);
                 let s = match rng.gen_range(0..4) {
@@ -1164,15 +1180,8 @@ mod tests {
                 };
                 second.push(ev(p, s, vote(rng.r#gen()), t));
             }
-            let before = VoteMatrix::from_events(&first).unwrap();
-            before.column_counts();
-            let merged = before.with_events(&second).unwrap();
-            let mut all = first.clone();
-            all.extend(second);
-            let fresh = VoteMatrix::from_events(&all).unwrap();
-            assert_eq!(merged, fresh);
-            // Carried over by the changed rows, equal to a fresh count.
-            assert_eq!(merged.column_counts(), fresh.column_counts());
+            let merged = assert_merge_is_fresh(&first, &second);
+            assert_eq!(!merged.layout.is_empty(), layered);
         }
     }
 

@@ -136,7 +136,7 @@ pub struct AnalyzeArgs {
     /// from scratch, keeping the tightest (smallest within-group sum of
     /// squares). Polis starts from the first base clusters in row order,
     /// so from scratch its groups depend on who voted first; `0` is Polis.
-    /// Default: 32 in `once` mode, 0 in `history` mode (whose fresh
+    /// Default: 8 in `once` mode, 0 in `history` mode (whose fresh
     /// groupings are Polis's first ones, with few voters).
     #[arg(long)]
     pub group_starts: Option<usize>,

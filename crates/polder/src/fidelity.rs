@@ -338,7 +338,8 @@ pub enum Setup {
     /// The replay that models Polis before 2018 (no restarts).
     Legacy,
     /// One update, starting from the set of participants Polis clustered
-    /// (a diagnostic that separates inclusion from geometry).
+    /// (a diagnostic that separates inclusion from geometry), with Polis's
+    /// start of the groupings only.
     OnceGivenClustered,
 }
 
