@@ -7,6 +7,7 @@
 #   SIZES="" benches/compare-red-dwarf.sh   # opendata only (quick check)
 #   POLDER_NO_BUILD=1                       # use the existing target/release/polder
 #   RED_DWARF_TIMEOUT=600                   # cap of one red-dwarf run, seconds
+#   RUNS=3                                  # runs per tool of inputs under 1 M votes (median shown)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=benches/.venv

@@ -12,6 +12,13 @@
 //! Every size and run kind executes in a child process (this same binary
 //! with `--child`), so that the peak resident memory (`VmHWM`) of one
 //! measurement is not inflated by the one before.
+//!
+//! Inside a child, the matrix build (or merge) and the update are run
+//! several times on the same input (see [`runs_for`]) and the table shows
+//! each column's median: a 1 M-vote update lasts a few tens of
+//! milliseconds, and one sample of that on a shared VM is mostly noise. The
+//! first, cold run of the update is reported beside the median, and the peak
+//! memory is read after that first run, before any repeat.
 
 use polder_benches::{
     Machine, ari_against, incremental_input, peak_rss_bytes, timed_update, write_section,
@@ -67,6 +74,31 @@ fn secs(d: Duration) -> String {
     format!("{:.6}", d.as_secs_f64())
 }
 
+/// How many times a child runs a measurement whose first run took `first`:
+/// enough for about two seconds in all, at least 3 and at most 11 (odd, so
+/// the median is one of the samples).
+fn runs_for(first: Duration) -> usize {
+    let runs = (2.0 / first.as_secs_f64().max(1e-6)).ceil() as usize;
+    runs.clamp(3, 11) | 1
+}
+
+/// The median of samples (the middle one of an odd count).
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort_unstable();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+/// Runs `measure` until it has `runs_for(first)` samples, where `first` is
+/// the sample taken before the call, and returns their median.
+fn median_of_runs(first: Duration, mut measure: impl FnMut() -> Duration) -> (Duration, usize) {
+    let mut samples = vec![first];
+    while samples.len() < runs_for(first) {
+        samples.push(measure());
+    }
+    let runs = samples.len();
+    (median(&mut samples), runs)
+}
+
 /// Result lines a child prints: `key value`.
 type Measurements = BTreeMap<String, String>;
 
@@ -78,17 +110,28 @@ fn emit_common(
     out: &mut String,
     synth: &Synth,
     update: &polder_core::Update,
-    times: &BTreeMap<Stage, Duration>,
+    runs: &[BTreeMap<Stage, Duration>],
 ) {
     let a = &update.analysis;
     for stage in STAGES {
+        let mut samples: Vec<Duration> = runs
+            .iter()
+            .map(|times| times.get(&stage).copied().unwrap_or_default())
+            .collect();
         emit(
             out,
             &format!("stage.{}", stage.name()),
-            secs(times.get(&stage).copied().unwrap_or_default()),
+            secs(median(&mut samples)),
         );
     }
-    emit(out, "math", secs(times.values().sum()));
+    let mut totals: Vec<Duration> = runs.iter().map(|t| t.values().sum()).collect();
+    emit(
+        out,
+        "math_first",
+        secs(totals.first().copied().unwrap_or_default()),
+    );
+    emit(out, "math", secs(median(&mut totals)));
+    emit(out, "runs", runs.len());
     emit(out, "groups", a.groups.len());
     emit(out, "planted", synth.n_groups());
     emit(
@@ -119,32 +162,62 @@ fn base_signature(a: &polder_core::Analysis) -> u64 {
 /// A full recompute: generate, build the matrix, update from an empty state.
 fn child_full(synth: &Synth) -> String {
     let mut out = String::new();
-    let started = Instant::now();
-    let mut count = 0u64;
-    synth.for_each_vote(|_| count += 1);
-    let generate = started.elapsed();
-    eprintln!("  generated {count} votes in {generate:.2?}");
-
-    let started = Instant::now();
-    let matrix = match synth.vote_matrix() {
-        Ok(m) => m,
-        Err(e) => panic!("the generator produced an invalid matrix: {e}"),
+    // Generation is timed alone so that it can be taken out of the build,
+    // which consumes the generator's stream.
+    let time_generate = || {
+        let started = Instant::now();
+        let mut count = 0u64;
+        synth.for_each_vote(|_| count += 1);
+        (started.elapsed(), count)
     };
-    let build = started.elapsed();
+    let time_build = || {
+        let started = Instant::now();
+        let matrix = match synth.vote_matrix() {
+            Ok(m) => m,
+            Err(e) => panic!("the generator produced an invalid matrix: {e}"),
+        };
+        (started.elapsed(), matrix)
+    };
+    let (generate, count) = time_generate();
+    eprintln!("  generated {count} votes in {generate:.2?}");
+    let (build, matrix) = time_build();
     eprintln!("  generated and built the matrix in {build:.2?}");
     let catalog = StatementCatalog::new();
-    let (update, times) = timed_update(
-        &MathState::default(),
-        &matrix,
-        &catalog,
-        &MathConfig::default(),
-    );
+    let run = || {
+        timed_update(
+            &MathState::default(),
+            &matrix,
+            &catalog,
+            &MathConfig::default(),
+        )
+    };
+    let (update, first) = run();
+    // Read before any repeat, which would hold a second analysis.
+    let peak = peak_rss_bytes().unwrap_or(0);
+    let first_total: Duration = first.values().sum();
+    let mut runs = vec![first];
+    while runs.len() < runs_for(first_total) {
+        runs.push(run().1);
+    }
     emit(&mut out, "votes", matrix.n_votes());
-    emit(&mut out, "generate", secs(generate));
-    emit(&mut out, "matrix", secs(build.saturating_sub(generate)));
     emit(&mut out, "matrix_bytes", matrix.heap_bytes());
-    emit_common(&mut out, synth, &update, &times);
-    emit(&mut out, "peak", peak_rss_bytes().unwrap_or(0));
+    emit_common(&mut out, synth, &update, &runs);
+    drop((update, matrix));
+
+    // The matrix build, repeated after the update's peak was read: each
+    // repeat drops the previous matrix first.
+    let mut generates = vec![generate];
+    let mut builds = vec![build.saturating_sub(generate)];
+    while builds.len() < runs_for(builds[0]) {
+        let generate = time_generate().0;
+        generates.push(generate);
+        builds.push(time_build().0.saturating_sub(generate));
+    }
+    let build_runs = builds.len();
+    emit(&mut out, "generate", secs(median(&mut generates)));
+    emit(&mut out, "matrix", secs(median(&mut builds)));
+    emit(&mut out, "matrix_runs", build_runs);
+    emit(&mut out, "peak", peak);
     out
 }
 
@@ -163,20 +236,36 @@ fn child_incremental(synth: &Synth) -> String {
         started.elapsed()
     );
 
-    let started = Instant::now();
-    let merged = match earlier.with_events(&latest) {
-        Ok(m) => m,
-        Err(e) => panic!("merging generated votes failed: {e}"),
+    let merge = || {
+        let started = Instant::now();
+        let merged = match earlier.with_events(&latest) {
+            Ok(m) => m,
+            Err(e) => panic!("merging generated votes failed: {e}"),
+        };
+        (started.elapsed(), merged)
     };
-    let merge = started.elapsed();
+    // Repeats of the merge first, each dropped at once, so that the update
+    // below runs with only the kept merge (and its shared rows) alive.
+    let (first_merge, merged) = merge();
+    drop(merged);
+    let (merge_time, merge_runs) = median_of_runs(first_merge, || merge().0);
+    let (_, merged) = merge();
     drop(earlier);
-    let (update, times) = timed_update(&warm.state, &merged, &catalog, &config_math);
+    let run = || timed_update(&warm.state, &merged, &catalog, &config_math);
+    let (update, first) = run();
+    let peak = peak_rss_bytes().unwrap_or(0);
+    let first_total: Duration = first.values().sum();
+    let mut runs = vec![first];
+    while runs.len() < runs_for(first_total) {
+        runs.push(run().1);
+    }
     emit(&mut out, "votes", merged.n_votes());
     emit(&mut out, "new_votes", latest.len());
-    emit(&mut out, "matrix", secs(merge));
+    emit(&mut out, "matrix", secs(merge_time));
+    emit(&mut out, "matrix_runs", merge_runs);
     emit(&mut out, "matrix_bytes", merged.heap_bytes());
-    emit_common(&mut out, synth, &update, &times);
-    emit(&mut out, "peak", peak_rss_bytes().unwrap_or(0));
+    emit_common(&mut out, synth, &update, &runs);
+    emit(&mut out, "peak", peak);
     out
 }
 
@@ -208,7 +297,7 @@ fn fmt_s(x: f64) -> String {
     if x < 0.01 {
         format!("{:.1} ms", x * 1e3)
     } else {
-        format!("{x:.2} s")
+        format!("{x:.3} s")
     }
 }
 
@@ -220,13 +309,13 @@ fn table(rows: &[(String, &'static str, Measurements)]) -> String {
     }
     let _ = writeln!(
         t,
-        " math total | matrix + math | peak RSS | bytes/vote | groups (planted) | ARI | PCA iters |"
+        " math total | first run | matrix + math | per M votes | runs | peak RSS | bytes/vote | groups (planted) | ARI | PCA iters |"
     );
     let _ = write!(t, "|---|---|--:|--:|--:|");
     for _ in STAGES {
         let _ = write!(t, "--:|");
     }
-    let _ = writeln!(t, "--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(t, "--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for (size, kind, m) in rows {
         let votes = get(m, "votes");
         let generate = m
@@ -242,11 +331,15 @@ fn table(rows: &[(String, &'static str, Measurements)]) -> String {
             let _ = write!(t, " {} |", fmt_s(get(m, &format!("stage.{}", s.name()))));
         }
         let peak = get(m, "peak");
+        let total = get(m, "math") + get(m, "matrix");
         let _ = writeln!(
             t,
-            " {} | **{}** | {:.0} MB | {:.1} | {} ({}) | {:.3} | {} |",
+            " {} | {} | **{}** | {} | {} | {:.0} MB | {:.1} | {} ({}) | {:.3} | {} |",
             fmt_s(get(m, "math")),
-            fmt_s(get(m, "math") + get(m, "matrix")),
+            fmt_s(get(m, "math_first")),
+            fmt_s(total),
+            fmt_s(total / (votes / 1e6)),
+            m.get("runs").map_or("?", String::as_str),
             peak / 1e6,
             peak / votes,
             m.get("groups").map_or("?", String::as_str),
@@ -256,6 +349,47 @@ fn table(rows: &[(String, &'static str, Measurements)]) -> String {
         );
     }
     t
+}
+
+/// How flat the time per million votes of the full runs is across sizes:
+/// each size's figure and its distance from their mean, for matrix + math
+/// and for the math alone. Empty with fewer than two full runs.
+fn scaling(rows: &[(String, &'static str, Measurements)]) -> String {
+    let full: Vec<_> = rows.iter().filter(|(_, kind, _)| *kind == "full").collect();
+    if full.len() < 2 {
+        return String::new();
+    }
+    let line = |what: &str, of: &dyn Fn(&Measurements) -> f64| {
+        let per_m: Vec<f64> = full
+            .iter()
+            .map(|(_, _, m)| of(m) / (get(m, "votes") / 1e6))
+            .collect();
+        let mean = per_m.iter().sum::<f64>() / per_m.len() as f64;
+        let parts: Vec<String> = full
+            .iter()
+            .zip(&per_m)
+            .map(|((size, _, m), x)| {
+                format!(
+                    "{:.1} ms at {:.0} M votes ({size}, {:+.0} %)",
+                    x * 1e3,
+                    get(m, "votes") / 1e6,
+                    (x / mean - 1.0) * 100.0
+                )
+            })
+            .collect();
+        let spread = per_m
+            .iter()
+            .fold(0.0f64, |w, x| w.max((x / mean - 1.0).abs()));
+        format!(
+            "- {what} per million votes: {} — at most {:.0} % from their mean.\n",
+            parts.join(", "),
+            spread * 100.0
+        )
+    };
+    let mut out = String::from("Time per million votes of the full runs (medians):\n\n");
+    out += &line("matrix + math", &|m| get(m, "math") + get(m, "matrix"));
+    out += &line("math alone", &|m| get(m, "math"));
+    out
 }
 
 fn main() {
@@ -308,7 +442,8 @@ fn main() {
         }
     }
     let table = table(&rows);
-    println!("{table}");
+    let scaling = scaling(&rows);
+    println!("{table}\n{scaling}");
     if smoke {
         if rows.len() != 2 {
             std::process::exit(1);
@@ -320,8 +455,11 @@ fn main() {
          Wall times; the machine was shared with other builds, so absolute times are noisy. \
          *matrix* is building the vote matrix from the generator's stream (generation time subtracted) for a full run, \
          and merging the latest 1 % of the votes into the previous matrix for an incremental one. \
-         *math total* is `engine::update` (all stages); *peak RSS* is the child process's VmHWM, \
-         generator and warm-up included. ARI compares the groups found with the planted ones over the clustered participants.\n\n{table}\n",
+         *math total* is `engine::update` (all stages). Each child runs the matrix build (or merge) and the update \
+         several times on the same input (*runs*: enough for about 2 s, 3 to 11) and every time column is the median of its runs; \
+         *first run* is the first, cold update alone. *per M votes* is *matrix + math* per million votes. \
+         *peak RSS* is the child process's VmHWM after the first update (generator and warm-up included, repeats not). \
+         ARI compares the groups found with the planted ones over the clustered participants.\n\n{table}\n{scaling}",
         sizes.join(", "),
         machine.markdown()
     );
