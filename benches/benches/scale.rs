@@ -99,6 +99,25 @@ fn median_of_runs(first: Duration, mut measure: impl FnMut() -> Duration) -> (Du
     (median(&mut samples), runs)
 }
 
+/// Stage times of one update.
+type StageTimes = BTreeMap<Stage, Duration>;
+
+/// Runs an update `runs_for(first run)` times: the first run's result, every
+/// run's stage times, and the peak RSS read after the first run — before any
+/// repeat, which would hold a second analysis.
+fn repeated(
+    mut run: impl FnMut() -> (polder_core::Update, StageTimes),
+) -> (polder_core::Update, Vec<StageTimes>, u64) {
+    let (update, first) = run();
+    let peak = peak_rss_bytes().unwrap_or(0);
+    let first_total: Duration = first.values().sum();
+    let mut runs = vec![first];
+    while runs.len() < runs_for(first_total) {
+        runs.push(run().1);
+    }
+    (update, runs, peak)
+}
+
 /// Result lines a child prints: `key value`.
 type Measurements = BTreeMap<String, String>;
 
@@ -106,12 +125,7 @@ fn emit(out: &mut String, key: &str, value: impl std::fmt::Display) {
     let _ = writeln!(out, "{key} {value}");
 }
 
-fn emit_common(
-    out: &mut String,
-    synth: &Synth,
-    update: &polder_core::Update,
-    runs: &[BTreeMap<Stage, Duration>],
-) {
+fn emit_common(out: &mut String, synth: &Synth, update: &polder_core::Update, runs: &[StageTimes]) {
     let a = &update.analysis;
     for stage in STAGES {
         let mut samples: Vec<Duration> = runs
@@ -191,14 +205,7 @@ fn child_full(synth: &Synth) -> String {
             &MathConfig::default(),
         )
     };
-    let (update, first) = run();
-    // Read before any repeat, which would hold a second analysis.
-    let peak = peak_rss_bytes().unwrap_or(0);
-    let first_total: Duration = first.values().sum();
-    let mut runs = vec![first];
-    while runs.len() < runs_for(first_total) {
-        runs.push(run().1);
-    }
+    let (update, runs, peak) = repeated(run);
     emit(&mut out, "votes", matrix.n_votes());
     emit(&mut out, "matrix_bytes", matrix.heap_bytes());
     emit_common(&mut out, synth, &update, &runs);
@@ -252,13 +259,7 @@ fn child_incremental(synth: &Synth) -> String {
     let (_, merged) = merge();
     drop(earlier);
     let run = || timed_update(&warm.state, &merged, &catalog, &config_math);
-    let (update, first) = run();
-    let peak = peak_rss_bytes().unwrap_or(0);
-    let first_total: Duration = first.values().sum();
-    let mut runs = vec![first];
-    while runs.len() < runs_for(first_total) {
-        runs.push(run().1);
-    }
+    let (update, runs, peak) = repeated(run);
     emit(&mut out, "votes", merged.n_votes());
     emit(&mut out, "new_votes", latest.len());
     emit(&mut out, "matrix", secs(merge_time));

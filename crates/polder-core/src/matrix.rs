@@ -580,25 +580,17 @@ impl VoteMatrix {
                 .sum::<usize>();
         // Layout entries keep one bit for `TOP`.
         let addressable = participants.len() < TOP as usize;
+        let plan = MergePlan {
+            ids: (participants, statements),
+            source: &source,
+            old_cols: &old_cols,
+            new_cols: &new_cols,
+        };
         let merged =
             if same_columns && addressable && top_votes * LAYER_SHARE <= self.base.values.len() {
-                self.layered(
-                    newer,
-                    participants,
-                    statements,
-                    &source,
-                    &old_cols,
-                    &new_cols,
-                )
+                self.layered(newer, plan)
             } else {
-                self.flat(
-                    newer,
-                    participants,
-                    statements,
-                    &source,
-                    &old_cols,
-                    &new_cols,
-                )
+                self.flat(newer, plan)
             };
         if let Some(before) = self.counts.get() {
             let counts = merged.counts_after(before, &old_cols, self, &source, &changed);
@@ -611,15 +603,9 @@ impl VoteMatrix {
     /// The merge as `base` shared with this matrix and a `top` of the rows
     /// that took new votes (and of this matrix's own `top` rows): columns
     /// keep their indices (`same_columns` in [`Self::merge`]).
-    fn layered(
-        &self,
-        newer: &VoteMatrix,
-        participants: Vec<ParticipantId>,
-        statements: Vec<StatementId>,
-        source: &[(Option<u32>, Option<u32>)],
-        old_cols: &[u32],
-        new_cols: &[u32],
-    ) -> VoteMatrix {
+    fn layered(&self, newer: &VoteMatrix, plan: MergePlan) -> VoteMatrix {
+        let (source, old_cols, new_cols) = (plan.source, plan.old_cols, plan.new_cols);
+        let (participants, statements) = plan.ids;
         let mut top = Rows::default();
         let mut layout = Vec::with_capacity(source.len());
         let (mut cols, mut vals) = (Vec::new(), Vec::new());
@@ -665,15 +651,9 @@ impl VoteMatrix {
     }
 
     /// The merge as a new plain matrix: every vote copied once.
-    fn flat(
-        &self,
-        newer: &VoteMatrix,
-        participants: Vec<ParticipantId>,
-        statements: Vec<StatementId>,
-        source: &[(Option<u32>, Option<u32>)],
-        old_cols: &[u32],
-        new_cols: &[u32],
-    ) -> VoteMatrix {
+    fn flat(&self, newer: &VoteMatrix, plan: MergePlan) -> VoteMatrix {
+        let (source, old_cols, new_cols) = (plan.source, plan.old_cols, plan.new_cols);
+        let (participants, statements) = plan.ids;
         // Row lengths of the merged matrix.
         let lengths: Vec<usize> = source
             .par_iter()
@@ -901,6 +881,16 @@ fn union_with_maps<T: Ord + Copy>(a: &[T], b: &[T]) -> (Vec<T>, Vec<u32>, Vec<u3
         }
     }
     (union, map_a, map_b)
+}
+
+/// A merge's participant and statement ids, where its rows come from (for
+/// each merged row its old and new row) and where the old and new columns
+/// go (each one's merged index).
+struct MergePlan<'a> {
+    ids: (Vec<ParticipantId>, Vec<StatementId>),
+    source: &'a [(Option<u32>, Option<u32>)],
+    old_cols: &'a [u32],
+    new_cols: &'a [u32],
 }
 
 /// For every merged row, the row it comes from in each input.

@@ -808,15 +808,20 @@ mod tests {
                 } else {
                     rng.gen_range(-1..=1)
                 };
-                events.push(VoteEvent {
-                    participant: ParticipantId(p as u32),
-                    statement: StatementId(st as u32),
-                    vote: Vote::from_value(v).unwrap(),
-                    timestamp: 0,
-                });
+                events.push(event(p, st, v));
             }
         }
         VoteMatrix::from_events(&events).unwrap()
+    }
+
+    /// A vote of participant `p` on statement `st`, value -1, 0 or 1.
+    fn event(p: usize, st: usize, v: i64) -> VoteEvent {
+        VoteEvent {
+            participant: ParticipantId(p as u32),
+            statement: StatementId(st as u32),
+            vote: Vote::from_value(v).unwrap(),
+            timestamp: 0,
+        }
     }
 
     fn max_diff_up_to_sign(a: &[f64], b: &[f64]) -> f64 {
@@ -909,42 +914,65 @@ mod tests {
         }
     }
 
+    /// Runs `m` to each tolerance from a fresh start and from the warm
+    /// start `warm`, and checks every entry of both components against a
+    /// run to 1e-13.
+    fn assert_within_tolerance(
+        m: &VoteMatrix,
+        warm: &[Vec<f64>; N_COMPONENTS],
+        seed: u64,
+        tolerances: [f64; 3],
+    ) {
+        let cols = model(m);
+        let reference = principal_components(m, &cols, None, seed, &EXACT);
+        assert!(reference.converged);
+        for tolerance in tolerances {
+            let config = PcaConfig {
+                max_iterations: 1000,
+                tolerance,
+            };
+            for start in [None, Some(warm)] {
+                let pc = principal_components(m, &cols, start, seed, &config);
+                assert!(pc.converged);
+                for k in 0..2 {
+                    let d = max_diff_up_to_sign(&pc.vectors[k], &reference.vectors[k]);
+                    assert!(
+                        d <= tolerance,
+                        "seed {seed}, tolerance {tolerance:e}, warm {}, component {k}: {d:e} after {} passes",
+                        start.is_some(),
+                        pc.iterations
+                    );
+                }
+            }
+        }
+    }
+
+    /// A run to convergence far below any tolerance tested.
+    const EXACT: PcaConfig = PcaConfig {
+        max_iterations: 5000,
+        tolerance: 1e-13,
+    };
+
+    /// The components of `m` run to 1e-13: a warm start from another matrix.
+    fn exact_components(m: &VoteMatrix, seed: u64) -> [Vec<f64>; N_COMPONENTS] {
+        principal_components(m, &model(m), None, seed, &EXACT).vectors
+    }
+
     #[test]
     fn every_entry_ends_within_the_tolerance_of_the_exact_vectors() {
         // The stop may come from the residual bound, a pass before the
         // change would show convergence: the vectors it returns must still
         // be within the tolerance, for fresh starts and for warm starts
         // from another matrix's components (a live update).
-        let exact = PcaConfig {
-            max_iterations: 5000,
-            tolerance: 1e-13,
-        };
         for seed in [11, 12, 13, 14] {
             let m = camps(500 + 40 * seed as usize, 30 + seed as usize, seed);
-            let cols = model(&m);
-            let reference = principal_components(&m, &cols, None, seed, &exact);
-            assert!(reference.converged);
             let other = camps(480 + 40 * seed as usize, 30 + seed as usize, seed + 100);
-            let warm = principal_components(&other, &model(&other), None, seed, &exact).vectors;
-            for tolerance in [1e-5, 1e-7, 1e-9] {
-                let config = PcaConfig {
-                    max_iterations: 1000,
-                    tolerance,
-                };
-                for start in [None, Some(&warm)] {
-                    let pc = principal_components(&m, &cols, start, seed, &config);
-                    assert!(pc.converged);
-                    for k in 0..2 {
-                        let d = max_diff_up_to_sign(&pc.vectors[k], &reference.vectors[k]);
-                        assert!(
-                            d <= tolerance,
-                            "seed {seed}, tolerance {tolerance:e}, warm {}, component {k}: {d:e} after {} passes",
-                            start.is_some(),
-                            pc.iterations
-                        );
-                    }
-                }
-            }
+            assert_within_tolerance(
+                &m,
+                &exact_components(&other, seed),
+                seed,
+                [1e-5, 1e-7, 1e-9],
+            );
         }
     }
 
@@ -971,12 +999,7 @@ mod tests {
                 } else {
                     -1
                 };
-                events.push(VoteEvent {
-                    participant: ParticipantId(p as u32),
-                    statement: StatementId(st as u32),
-                    vote: Vote::from_value(v).unwrap(),
-                    timestamp: 0,
-                });
+                events.push(event(p, st, v));
             }
         }
         VoteMatrix::from_events(&events).unwrap()
@@ -984,40 +1007,19 @@ mod tests {
 
     #[test]
     fn near_equal_second_and_third_eigenvalues_do_not_stop_it_early() {
-        let exact = PcaConfig {
-            max_iterations: 5000,
-            tolerance: 1e-13,
-        };
         for (seed, strengths) in [
             (31, [1.0, 0.62, 0.6]),
             (32, [1.0, 0.5, 0.49]),
             (33, [0.8, 0.8, 0.3]),
         ] {
             let m = three_axes(1500, 220, strengths, seed);
-            let cols = model(&m);
-            let reference = principal_components(&m, &cols, None, seed, &exact);
-            assert!(reference.converged);
             let other = three_axes(1400, 220, strengths, seed + 50);
-            let warm = principal_components(&other, &model(&other), None, seed, &exact).vectors;
-            for tolerance in [1e-6, 1e-8, 1e-9] {
-                let config = PcaConfig {
-                    max_iterations: 1000,
-                    tolerance,
-                };
-                for start in [None, Some(&warm)] {
-                    let pc = principal_components(&m, &cols, start, seed, &config);
-                    assert!(pc.converged);
-                    for k in 0..2 {
-                        let d = max_diff_up_to_sign(&pc.vectors[k], &reference.vectors[k]);
-                        assert!(
-                            d <= tolerance,
-                            "seed {seed}, tolerance {tolerance:e}, warm {}, component {k}: {d:e} after {} passes",
-                            start.is_some(),
-                            pc.iterations
-                        );
-                    }
-                }
-            }
+            assert_within_tolerance(
+                &m,
+                &exact_components(&other, seed),
+                seed,
+                [1e-6, 1e-8, 1e-9],
+            );
         }
     }
 
