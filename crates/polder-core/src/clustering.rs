@@ -76,36 +76,9 @@ pub(crate) fn to_point_clusters<M: Ord + Copy + Send + Sync>(
 }
 
 /// Positions in `ids` (sorted ascending) of those `members` it holds.
-///
-/// Members are stored ascending, so each search gallops forward from the
-/// last one found: a cluster's members are spread over all the ids, about
-/// a hundred apart with a hundred base clusters, and a forward search reads
-/// a few neighbouring entries where a binary search over a million ids
-/// misses the cache at every step. Unsorted members (a state written by
-/// hand) are searched one by one.
 fn positions_of<M: Ord>(members: &[M], ids: &[M]) -> Vec<u32> {
-    if !members.is_sorted() {
-        return members
-            .iter()
-            .filter_map(|m| ids.binary_search(m).ok().map(|i| i as u32))
-            .collect();
-    }
     let mut out = Vec::with_capacity(members.len());
-    let mut from = 0;
-    for m in members {
-        let rest = &ids[from..];
-        let mut reach = 1;
-        while reach < rest.len() && rest[reach - 1] < *m {
-            reach *= 2;
-        }
-        let at = from + rest[..reach.min(rest.len())].partition_point(|x| x < m);
-        if ids.get(at) == Some(m) {
-            out.push(at as u32);
-            from = at + 1;
-        } else {
-            from = at;
-        }
-    }
+    crate::lookup::each_position_of(members, ids, |at| out.push(at as u32));
     out
 }
 
@@ -165,7 +138,8 @@ fn best_of_starts(
         let candidate = kmeans::plus_plus_start(centers, Some(weights), k, seed);
         let sum = ending(&candidate);
         // A NaN sum never wins.
-        if best.as_ref().is_none_or(|(b, _)| sum < *b || b.is_nan()) && !sum.is_nan() {
+        // A NaN sum is never kept, so the kept one is never NaN.
+        if !sum.is_nan() && best.as_ref().is_none_or(|(b, _)| sum < *b) {
             best = Some((sum, candidate));
         }
     }

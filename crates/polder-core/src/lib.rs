@@ -38,6 +38,7 @@ pub mod engine;
 pub mod error;
 pub mod integrity;
 pub mod kmeans;
+mod lookup;
 pub mod matrix;
 mod parallel;
 pub mod participation;

@@ -582,6 +582,7 @@ impl VoteMatrix {
         let addressable = participants.len() < TOP as usize;
         let plan = MergePlan {
             ids: (participants, statements),
+            same_columns,
             source: &source,
             old_cols: &old_cols,
             new_cols: &new_cols,
@@ -693,7 +694,7 @@ impl VoteMatrix {
         }
         // With old column indices unchanged, a run of rows without new
         // votes from consecutive rows of a plain matrix is one block copy.
-        let same_columns = old_cols.iter().enumerate().all(|(i, &c)| c as usize == i);
+        let same_columns = plan.same_columns;
         let plain = self.layout.is_empty();
         let base = &self.base;
         jobs.into_par_iter().for_each(|(block, cols, vals)| {
@@ -888,6 +889,8 @@ fn union_with_maps<T: Ord + Copy>(a: &[T], b: &[T]) -> (Vec<T>, Vec<u32>, Vec<u3
 /// go (each one's merged index).
 struct MergePlan<'a> {
     ids: (Vec<ParticipantId>, Vec<StatementId>),
+    /// Whether every old column keeps its index.
+    same_columns: bool,
     source: &'a [(Option<u32>, Option<u32>)],
     old_cols: &'a [u32],
     new_cols: &'a [u32],

@@ -166,10 +166,7 @@ pub fn principal_components(
         // change speaks for the previous ones: waiting for the change to
         // fall below the tolerance costs one pass more (a tenth of a
         // recompute at 50 M votes) for vectors that are already there.
-        let error = ritz
-            .errors
-            .iter()
-            .fold(0.0f64, |m, &e| if e.is_nan() || e > m { e } else { m });
+        let error = max_or_nan(ritz.errors.iter().copied());
         if change <= config.tolerance || error <= config.tolerance {
             converged = true;
             break;
@@ -270,13 +267,7 @@ impl Krylov {
             (0..count)
                 .map(|k| {
                     let r = residual(k, &vectors[k]);
-                    let largest = r.iter().fold(0.0f64, |m, x| {
-                        if x.is_nan() || x.abs() > m {
-                            x.abs()
-                        } else {
-                            m
-                        }
-                    });
+                    let largest = max_or_nan(r.iter().map(|x| x.abs()));
                     let below = values[k] - values[count];
                     let among = (0..count)
                         .filter(|&j| j != k)
@@ -341,6 +332,12 @@ impl Krylov {
         self.extend(q, aq);
         self.last = last;
     }
+}
+
+/// The largest of non-negative values, or NaN if any is NaN (so that a
+/// NaN never passes for converged); 0 for none.
+fn max_or_nan(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |m, x| if x.is_nan() || x > m { x } else { m })
 }
 
 /// Rayleigh–Ritz estimates from a Krylov basis.
